@@ -1,0 +1,1 @@
+"""The two login flows (server-side session, stateless JWT) and what they share."""

@@ -1,0 +1,89 @@
+"""One JSON error helper, and handlers so that no error ever reaches a user as a traceback."""
+import logging
+
+import redis
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def json_error(status, error, message, headers=None):
+    """A JSON error body {"error": code, "message": text} with the given status."""
+    response = jsonify({"error": error, "message": message})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def wants_json():
+    """API paths and clients that prefer JSON get JSON; browsers get an HTML page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _page(status, title, message):
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _messages():
+    """User-facing text per status; built per request so it follows the chosen language."""
+    return {
+        400: _("The request could not be understood."),
+        401: _("You need to log in first."),
+        403: _("You are not allowed to do that."),
+        404: _("There is nothing at this address."),
+        405: _("This address does not accept that method."),
+        413: _("The request body is larger than 1 MB."),
+        415: _("Send the body as JSON (Content-Type: application/json)."),
+        429: _("Too many failed attempts. Wait a moment and try again."),
+        500: _("Something went wrong on the server. Nothing was changed."),
+        503: _("The session store is unavailable. Try again in a moment."),
+    }
+
+
+def respond(status, code, message=None, headers=None):
+    """Answer an error in the form the client wants."""
+    message = message or _messages().get(status, _("The request failed."))
+    if wants_json():
+        return json_error(status, code, message, headers)
+    body, status = _page(status, str(status), message)
+    return body, status, headers or {}
+
+
+def register(app):
+    """Install the error handlers on the app."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return respond(400, "csrf_failed",
+                       _("The form's CSRF token is missing or wrong. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        headers = {}
+        if exc.code == 429:
+            code = "rate_limited"
+            headers = dict(exc.get_response().headers)
+            headers.pop("Content-Type", None)
+            headers.pop("Content-Length", None)
+        elif exc.code == 405 and exc.valid_methods:
+            headers = {"Allow": ", ".join(exc.valid_methods)}
+        return respond(exc.code or 500, code, headers=headers)
+
+    @app.errorhandler(redis.RedisError)
+    def store_down(exc):
+        # Redis unreachable: say so plainly (503) instead of a 500; the app reconnects by itself.
+        log.warning("redis unavailable: %s", exc)
+        return respond(503, "store_unavailable", headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return respond(500, "internal_error")

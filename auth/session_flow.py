@@ -1,0 +1,94 @@
+"""Flow 1, the server-side session: form login, an opaque id in a cookie, the data in Redis."""
+import functools
+
+import redis
+from flask import (Blueprint, current_app, g, jsonify, redirect, render_template,
+                   request, session, url_for)
+from flask_babel import gettext as _
+
+from . import session_store, users
+from .errors import json_error
+from .limits import failed_login_limit
+
+bp = Blueprint("session_flow", __name__)
+
+
+@bp.before_request
+def load_user():
+    """g.user comes from the session in Redis (one GETEX, done when the session was opened)."""
+    if getattr(session, "store_error", False):
+        raise redis.ConnectionError("session store unavailable")
+    g.user = session.get("user")
+
+
+@bp.after_request
+def no_store(response):
+    # Pages showing a user's session must never be cached by the browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            return redirect(url_for("session_flow.login", next=request.path))
+        return view(**kwargs)
+    return wrapped
+
+
+@bp.route("/session/login", methods=["GET", "POST"])
+@failed_login_limit()
+def login():
+    """Form login; on success the session id is regenerated (no fixation) and the user stored."""
+    if request.method == "GET":
+        if g.user:
+            return redirect(url_for("session_flow.home"))
+        return render_template("session/login.html", demo=users.DEMO_USERS)
+    user = users.authenticate(request.form.get("username"), request.form.get("password"))
+    if user is None:
+        # One message for unknown user and wrong password: no user enumeration.
+        return render_template("session/login.html", demo=users.DEMO_USERS,
+                               error=_("Wrong username or password."),
+                               username=request.form.get("username", "")), 401
+    session["user"] = user
+    session.pop("csrf_token", None)  # a fresh CSRF token for the logged-in session
+    # Write the user first, then regenerate: Flask-Session's regenerate() ignores an empty session.
+    current_app.session_interface.regenerate(session)
+    return redirect(url_for("session_flow.home"), code=303)
+
+
+@bp.get("/session/")
+@login_required
+def home():
+    """What this flow stores and where: the cookie the browser sent and the Redis key, live."""
+    iface = current_app.session_interface
+    cookie_name = iface.get_cookie_name(current_app)
+    sid = request.cookies.get(cookie_name, "")
+    stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
+    cookie = {
+        "name": cookie_name, "length": len(sid), "masked": session_store.mask(sid),
+        "httponly": iface.get_cookie_httponly(current_app),
+        "samesite": iface.get_cookie_samesite(current_app),
+        "secure": iface.get_cookie_secure(current_app), "path": iface.get_cookie_path(current_app),
+        "max_age": iface.absolute, "header_bytes": len(request.headers.get("Cookie", "")),
+    }
+    stored["masked_key"] = session_store.KEY_PREFIX + session_store.mask(session.sid)
+    return render_template("session/home.html", cookie=cookie, stored=stored,
+                           idle=iface.idle, absolute=iface.absolute)
+
+
+@bp.get("/api/session/me")
+def me():
+    """JSON: who the session says you are, with the stored session's TTL and size."""
+    if g.user is None:
+        return json_error(401, "not_logged_in", _("No session: log in through /session/login."))
+    stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
+    return jsonify({"user": g.user, "session": {"ttl": stored["ttl"], "bytes": stored["bytes"]}})
+
+
+@bp.post("/session/logout")
+def logout():
+    """Delete the Redis key now and clear the cookie: the old id is dead at once."""
+    session.clear()  # the save then DELs the key and expires the cookie
+    return redirect(url_for("session_flow.login", logged_out=1), code=303)

@@ -1,0 +1,41 @@
+"""Where tokens are made: a short-lived access token and a rotating refresh token (PyJWT)."""
+import time
+import uuid
+
+import jwt
+from flask import current_app
+
+
+def _encode(claims):
+    keys = current_app.extensions["lab_jwt_keys"]
+    return jwt.encode(claims, keys["sign"], algorithm=keys["alg"])
+
+
+def issue_pair(user, family=None):
+    """Return (access_token, refresh_token, refresh_claims) for `user` in refresh family `family`.
+
+    A new login starts a new family; a refresh continues the family it came from, so that reuse of
+    a retired refresh token can revoke everything descended from the same login.
+    """
+    cfg = current_app.config
+    now = int(time.time())
+    family = family or uuid.uuid4().hex
+    access = {
+        "iss": cfg["JWT_ISSUER"], "aud": cfg["JWT_AUDIENCE"],
+        "sub": str(user["id"]),  # RFC 7519 and PyJWT: sub is a string
+        "iat": now, "nbf": now, "exp": now + cfg["ACCESS_TOKEN_TTL"],
+        "jti": uuid.uuid4().hex, "type": "access",
+        "username": user["username"], "role": user["role"], "fam": family,
+    }
+    refresh = {
+        "sub": str(user["id"]), "iat": now, "exp": now + cfg["REFRESH_TOKEN_TTL"],
+        "jti": uuid.uuid4().hex, "type": "refresh", "fam": family,
+    }
+    return _encode(access), _encode(refresh), refresh
+
+
+def token_response(access, refresh):
+    """The OAuth-style JSON body a login or refresh answers with."""
+    cfg = current_app.config
+    return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
+            "expires_in": cfg["ACCESS_TOKEN_TTL"], "refresh_expires_in": cfg["REFRESH_TOKEN_TTL"]}

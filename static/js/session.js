@@ -1,0 +1,11 @@
+// Session page: count the Redis TTL down locally, from the value the server read from Redis.
+// (Polling the server would itself renew the idle timeout, which would hide what we want to see.)
+const ttl = document.getElementById("redis-ttl");
+if (ttl) {
+  let left = Number(ttl.dataset.ttl);
+  setInterval(() => {
+    left = Math.max(0, left - 1);
+    ttl.textContent = String(left);
+    ttl.classList.toggle("expired", left === 0);
+  }, 1000);
+}

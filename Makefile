@@ -17,7 +17,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d translations
+	$(VENV)/bin/pybabel -q compile -d translations
 
 run: $(VENV)/.installed translations
 	$(PY) app.py
@@ -27,8 +27,8 @@ test: $(VENV)/.dev-installed translations
 
 # For developers adding text: re-extract and merge into the catalogues, then translate.
 extract-messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache

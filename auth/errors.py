@@ -2,7 +2,7 @@
 import logging
 
 import redis
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -48,12 +48,12 @@ def _messages():
 
 
 def respond(status, code, message=None, headers=None):
-    """Answer an error in the form the client wants."""
+    """Answer an error in the form the client wants (a Response object either way)."""
     message = message or _messages().get(status, _("The request failed."))
     if wants_json():
         return json_error(status, code, message, headers)
     body, status = _page(status, str(status), message)
-    return body, status, headers or {}
+    return make_response(body, status, headers or {})
 
 
 def register(app):

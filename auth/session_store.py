@@ -102,7 +102,10 @@ class LabSessionInterface(RedisSessionInterface):
             written = self.client.set(store_id, data, ex=self.idle,
                                       nx=session.new, xx=not session.new)
         except redis.RedisError as exc:
+            # The page was built on a session we could not keep (a login, a CSRF token): say so
+            # rather than hand out a form or a cookie that cannot work.
             log.warning("session not saved, store unavailable: %s", exc)
+            _replace_with_503(response)
             return
         if not written:
             response.delete_cookie(name, domain=domain, path=path)
@@ -113,6 +116,17 @@ class LabSessionInterface(RedisSessionInterface):
                                 max_age=self.absolute, httponly=self.get_cookie_httponly(app),
                                 domain=domain, path=path, secure=self.get_cookie_secure(app),
                                 samesite=self.get_cookie_samesite(app))
+
+
+def _replace_with_503(response):
+    from .errors import respond
+
+    error = respond(503, "store_unavailable", headers={"Retry-After": "5"})
+    response.set_data(error.get_data())
+    response.status_code = 503
+    response.headers.pop("Location", None)
+    for name in ("Content-Type", "Retry-After"):
+        response.headers[name] = error.headers[name]
 
 
 def describe(client, sid):

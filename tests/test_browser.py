@@ -1,0 +1,97 @@
+"""Both flows in a real browser: Playwright driving Debian's Chromium against the real server."""
+import os
+import shutil
+import threading
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the browser tests: install Debian's chromium", pytrace=False)
+    pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+# Flags for a sandboxed, offline machine: no first-run UI, no calls home.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind waitress (the server `make run` uses) on a free local port."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_session_flow_in_browser(page, live_server, r):
+    page.goto(f"{live_server}/session/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "alice123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/session/")
+    assert "alice" in page.inner_text("h1")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    cookie = cookies["lab_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    # What the page shows is what Redis holds for this very cookie.
+    assert page.inner_text("#redis-key") == f"session:{cookie['value'][:4]}…{cookie['value'][-3:]}"
+    assert int(page.inner_text("#redis-bytes")) > 0
+    assert r.exists(f"session:{cookie['value']}")
+    assert page.evaluate("document.cookie").find("lab_session") == -1  # HttpOnly: invisible to JS
+    page.click("#logout")
+    page.wait_for_url(f"{live_server}/session/login?logged_out=1")
+    assert not r.exists(f"session:{cookie['value']}")
+
+
+@pytest.mark.parametrize("storage", ["memory", "sessionStorage"])
+def test_jwt_flow_in_browser(page, live_server, storage):
+    page.goto(f"{live_server}/jwt/")
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", "bob123")
+    page.select_option("#storage", storage)
+    with page.expect_response("**/api/jwt/me") as me:
+        page.click("#jwt-login button[type=submit]")
+    assert me.value.status == 200
+    assert me.value.request.headers["authorization"].startswith("Bearer ey")
+    page.wait_for_selector("#tokens:not([hidden])")
+    assert '"username": "bob"' in page.inner_text("#access-payload")
+    assert '"alg": "HS256"' in page.inner_text("#access-header")
+    assert '"username": "bob"' in page.inner_text("#me")
+    where = page.inner_text("#access-where")
+    assert where == ("memory" if storage == "memory" else "sessionStorage")
+    stored = page.evaluate("sessionStorage.getItem('lab.access_token')")
+    assert (stored is None) == (storage == "memory")
+    left = page.inner_text("#access-left")
+    page.wait_for_timeout(1300)
+    assert page.inner_text("#access-left") != left  # the countdown moves
+    with page.expect_response("**/api/jwt/refresh") as refresh:
+        page.click("#do-refresh")
+    assert refresh.value.status == 200
+    with page.expect_response("**/api/jwt/logout") as logout:
+        page.click("#do-logout")
+    assert logout.value.status == 200
+    page.wait_for_selector("#tokens", state="hidden")

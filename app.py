@@ -5,8 +5,8 @@ import os
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from auth import (config, errors, i18n, jwt_flow, limits, pages, redis_store, session_flow,
-                  session_store, token_keys, token_store, users)
+from auth import (config, cost, errors, i18n, inspect, jwt_flow, limits, pages, redis_store,
+                  session_flow, session_store, token_keys, token_store, users)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -49,9 +49,12 @@ def create_app(test_config=None):
     # is nothing for a cross-site request to ride on; only cookie-authenticated forms need CSRF.
     csrf.exempt(jwt_flow.bp)
     csrf.exempt(pages.api_signup)
+    csrf.exempt(inspect.bp)  # stateless: reads only the JSON it is sent
     app.register_blueprint(pages.bp)
     app.register_blueprint(session_flow.bp)
     app.register_blueprint(jwt_flow.bp)
+    app.register_blueprint(inspect.bp)
+    app.register_blueprint(cost.bp)
     errors.register(app)
     return app
 

@@ -5,8 +5,8 @@ import os
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from auth import (config, cost, errors, i18n, inspect, jwt_flow, limits, pages, redis_store,
-                  session_flow, session_store, token_keys, token_store, users)
+from auth import (compare, config, cost, errors, i18n, inspect, jwt_flow, limits, pages,
+                  redis_store, session_flow, session_store, token_keys, token_store, trace, users)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,7 +34,7 @@ def create_app(test_config=None):
             app.config[name] = config.load_secret(app.instance_path, name)
 
     client = app.config.get("REDIS_CLIENT") or redis_store.connect(app.config, app.instance_path)
-    app.extensions["lab_redis"] = client
+    app.extensions["lab_redis"] = trace.instrument_redis(client)
     alg, sign, verify, public_pem = token_keys.load(app.config, app.instance_path)
     app.extensions["lab_jwt_keys"] = {"alg": alg, "sign": sign, "verify": verify,
                                       "public_pem": public_pem}
@@ -55,7 +55,10 @@ def create_app(test_config=None):
     app.register_blueprint(jwt_flow.bp)
     app.register_blueprint(inspect.bp)
     app.register_blueprint(cost.bp)
+    app.register_blueprint(compare.bp)
     errors.register(app)
+    # Outermost, so the Server-Timing header also covers the session save after the view.
+    app.wsgi_app = trace.TraceMiddleware(app.wsgi_app, app.config["SESSION_COOKIE_NAME"])
     return app
 
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
-from . import token_issue, token_store, users
+from . import token_issue, token_store, trace, users
 from .errors import json_error
 from .limits import failed_login_limit
 from .token_verify import StoreUnavailable, TokenError, decode, verify_access
@@ -116,7 +116,9 @@ def refresh():
         old = decode(body["refresh_token"], "refresh")
     except TokenError as exc:
         return _invalid_grant(exc.message)
-    row = users.get_db().execute("SELECT * FROM users WHERE id = ?", (old["sub"],)).fetchone()
+    with trace.step("db-user", "SELECT user by id (current role)"):
+        row = users.get_db().execute("SELECT * FROM users WHERE id = ?",
+                                     (old["sub"],)).fetchone()
     if row is None:
         token_store.revoke_family(old["fam"])
         return _invalid_grant(_("The account no longer exists."))

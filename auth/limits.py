@@ -32,3 +32,7 @@ def init(app, client):
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"connection_pool": client.connection_pool})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "ratelimit")
     limiter.init_app(app)
+    # Its own client object on our pool: trace it too, so login traces show the limiter's calls.
+    from .trace import instrument_redis
+
+    instrument_redis(limiter.storage.storage)

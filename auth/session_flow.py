@@ -5,9 +5,10 @@ import redis
 from flask import (Blueprint, current_app, g, jsonify, redirect, render_template,
                    request, session, url_for)
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from . import session_store, users
-from .errors import json_error
+from .errors import json_error, wants_json
 from .limits import failed_login_limit
 
 bp = Blueprint("session_flow", __name__)
@@ -46,6 +47,8 @@ def login():
             return redirect(url_for("session_flow.home"))
         return render_template("session/login.html", demo=users.DEMO_USERS)
     user = users.authenticate(request.form.get("username"), request.form.get("password"))
+    if user is None and wants_json():
+        return json_error(401, "invalid_credentials", _("Wrong username or password."))
     if user is None:
         # One message for unknown user and wrong password: no user enumeration.
         return render_template("session/login.html", demo=users.DEMO_USERS,
@@ -55,6 +58,8 @@ def login():
     session.pop("csrf_token", None)  # a fresh CSRF token for the logged-in session
     # Write the user first, then regenerate: Flask-Session's regenerate() ignores an empty session.
     current_app.session_interface.regenerate(session)
+    if wants_json():  # the compare page logs in with fetch(); it needs the new session's token
+        return jsonify({"user": user, "csrf_token": generate_csrf()})
     return redirect(url_for("session_flow.home"), code=303)
 
 
@@ -84,11 +89,25 @@ def me():
     if g.user is None:
         return json_error(401, "not_logged_in", _("No session: log in through /session/login."))
     stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
-    return jsonify({"user": g.user, "session": {"ttl": stored["ttl"], "bytes": stored["bytes"]}})
+    name = current_app.session_interface.get_cookie_name(current_app)
+    return jsonify({"user": g.user,
+                    "session": {"ttl": stored["ttl"], "bytes": stored["bytes"],
+                                "key": session_store.KEY_PREFIX + session_store.mask(session.sid)},
+                    "cookie": {"name": name, "length": len(request.cookies.get(name, ""))}})
+
+
+@bp.get("/session/csrf")
+def csrf():
+    """A CSRF token for a page that logs in with fetch() (it lives in the anonymous session)."""
+    return jsonify({"csrf_token": generate_csrf()})
 
 
 @bp.post("/session/logout")
 def logout():
     """Delete the Redis key now and clear the cookie: the old id is dead at once."""
+    old_sid = session.sid
     session.clear()  # the save then DELs the key and expires the cookie
+    if wants_json():
+        # The id is dead from now on, so the page may have it: it replays it to show exactly that.
+        return jsonify({"logged_out": True, "old_session_id": old_sid})
     return redirect(url_for("session_flow.login", logged_out=1), code=303)

@@ -22,7 +22,8 @@ KEY_PREFIX = "session:"
 SID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 # Requests that never need the session skip the store entirely: the JWT API is stateless, and
 # a session read there would blur exactly what the lab wants to show.
-STATELESS_PREFIXES = ("/api/jwt/", "/api/inspect", "/api/baseline", "/static/", "/healthz")
+STATELESS_PREFIXES = ("/api/jwt/", "/api/inspect", "/api/baseline", "/api/lab/", "/static/",
+                      "/healthz")
 
 
 class LabSessionInterface(RedisSessionInterface):
@@ -131,8 +132,11 @@ def _replace_with_503(response):
 
 def describe(client, sid):
     """Read back, live from Redis, what the store holds for this session id (for the pages)."""
+    from . import trace  # trace imports mask() from here
+
     key = KEY_PREFIX + sid
-    with client.pipeline(transaction=False) as pipe:
+    with client.pipeline(transaction=False) as pipe, trace.step("redis-pipeline",
+                                                                "GET + TTL session key"):
         pipe.get(key)
         pipe.ttl(key)
         raw, ttl = pipe.execute()

@@ -5,10 +5,13 @@ import uuid
 import jwt
 from flask import current_app
 
+from . import trace
+
 
 def _encode(claims):
     keys = current_app.extensions["lab_jwt_keys"]
-    return jwt.encode(claims, keys["sign"], algorithm=keys["alg"])
+    with trace.step("jwt-sign", f"{keys['alg']} sign {claims['type']} token"):
+        return jwt.encode(claims, keys["sign"], algorithm=keys["alg"])
 
 
 def issue_pair(user, family=None):

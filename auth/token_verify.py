@@ -3,12 +3,14 @@
 Every failure becomes a TokenError with a reason a learner can read; nothing on this path may
 raise anything else, because a crafted token must never turn into a 500.
 """
+from time import perf_counter
+
 import jwt
 import redis
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import token_store
+from . import token_store, trace
 
 REQUIRED = {
     "access": ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "type", "fam"],
@@ -62,6 +64,7 @@ def decode(token, expected_type):
     cfg = current_app.config
     keys = current_app.extensions["lab_jwt_keys"]
     access = expected_type == "access"
+    started = perf_counter()
     try:
         claims = jwt.decode(
             token, keys["verify"], algorithms=[keys["alg"]],  # pinned: never read from the token
@@ -77,6 +80,8 @@ def decode(token, expected_type):
         raise TokenError(*_message(exc)) from None
     except Exception as exc:  # PyJWT can raise more than InvalidTokenError on crafted input
         raise TokenError(*_message(exc)) from None
+    finally:
+        trace.add("jwt-verify", started, f"{keys['alg']} signature + claims")
     if claims.get("type") != expected_type:
         raise _wrong_type(expected_type)
     if not all(isinstance(claims[c], str) for c in ("sub", "jti", "fam")):

@@ -6,6 +6,8 @@ import time
 from flask import current_app, g
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import trace
+
 DEMO_USERS = [("alice", "alice123", "user"), ("bob", "bob123", "user"),
               ("admin", "admin123", "admin")]
 USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
@@ -69,12 +71,14 @@ def authenticate(username, password):
     """Return the user dict for a correct username/password, else None (same path either way)."""
     if not isinstance(username, str) or not isinstance(password, str):
         return None
-    row = get_db().execute("SELECT * FROM users WHERE username = ?",
-                           (username.strip().lower(),)).fetchone()
-    if row is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    return public(row) if check_password_hash(row["password_hash"], password) else None
+    with trace.step("db-user", "SELECT user by name"):
+        row = get_db().execute("SELECT * FROM users WHERE username = ?",
+                               (username.strip().lower(),)).fetchone()
+    with trace.step("hash-check", "scrypt password check"):
+        if row is None:
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        return public(row) if check_password_hash(row["password_hash"], password) else None
 
 
 def validate(username, password):
@@ -97,7 +101,7 @@ def create(username, password):
     validate(username, password)
     db = get_db()
     try:
-        with db:
+        with db, trace.step("db-insert", "INSERT user (scrypt hash)"):
             cur = db.execute("INSERT INTO users (username, password_hash, role, created_at)"
                              " VALUES (?, ?, 'user', ?)",
                              (username, generate_password_hash(password), int(time.time())))

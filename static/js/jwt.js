@@ -2,6 +2,7 @@
 // "Authorization: Bearer …", rotate the refresh token, log out. Read it in DevTools → Sources.
 import { clock, decodeJwt } from "./jwtdecode.js";
 import * as store from "./tokenstore.js";
+import { recordNavigation, wireFetch } from "./wire.js";
 
 const T = JSON.parse(document.getElementById("i18n").textContent);
 const $ = (id) => document.getElementById(id);
@@ -10,16 +11,12 @@ const status = (text, kind = "info") => { $("jwt-status").textContent = text; $(
 async function api(path, { token, body } = {}) {
   const headers = {};
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, {
+  return wireFetch(path, {
     method: body || path.endsWith("/logout") ? "POST" : "GET",
     headers,
-    body: body ? JSON.stringify(body) : undefined,
+    json: body,
     credentials: "omit", // no cookies: the bearer header is the only credential
   });
-  let data = null;
-  try { data = await res.json(); } catch { data = null; }
-  return { res, data };
 }
 
 function showWhere() {
@@ -113,6 +110,7 @@ $("do-logout").addEventListener("click", async () => {
 
 $("forget").addEventListener("click", () => { store.clear(); status(T.forgotten); render(); });
 
+recordNavigation();
 render();
 if (store.load().access_token) callMe();
 setInterval(tick, 1000);

@@ -1,5 +1,8 @@
 // Session page: count the Redis TTL down locally, from the value the server read from Redis.
 // (Polling the server would itself renew the idle timeout, which would hide what we want to see.)
+import { recordNavigation } from "./wire.js";
+
+recordNavigation(); // this page's own Server-Timing, drawn as a sequence diagram
 const ttl = document.getElementById("redis-ttl");
 if (ttl) {
   let left = Number(ttl.dataset.ttl);

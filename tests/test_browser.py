@@ -100,3 +100,45 @@ def test_jwt_flow_in_browser(page, live_server, storage):
         page.click("#do-logout")
     assert logout.value.status == 200
     page.wait_for_selector("#tokens", state="hidden")
+
+
+def test_compare_page_shows_real_wire_sizes(page, live_server):
+    page.goto(f"{live_server}/compare")
+    sent = {}
+
+    def remember(request):
+        if request.url.endswith(("/api/session/me", "/api/jwt/me")):
+            sent[request.url.rsplit("/api/", 1)[1]] = request.all_headers()
+
+    page.on("request", remember)
+    with page.expect_response("**/api/jwt/me"):
+        page.click("#login-both")
+    page.wait_for_function("document.getElementById('j-sent').textContent.includes('bytes')")
+    page.wait_for_function("document.getElementById('s-sent').textContent.includes('bytes')")
+    # The byte counts the page shows are the real header sizes the browser sent.
+    cookie_line = len(f"Cookie: {sent['session/me']['cookie']}\r\n")
+    auth_line = len(f"Authorization: {sent['jwt/me']['authorization']}\r\n")
+    assert f"{cookie_line} bytes" in page.inner_text("#s-sent")
+    assert f"{auth_line} bytes" in page.inner_text("#j-sent")
+    assert "HttpOnly" in page.inner_text("#s-browser")
+    assert '"username": "alice"' in page.inner_text("#j-readable")
+    assert "jwt-verify" in page.inner_text("#j-trace") and "GETEX" in page.inner_text("#s-trace")
+    # The wire panel lists the requests; the diagram is drawn from the server's steps.
+    wire = page.inner_text("#wire-rows")
+    for path in ("/session/login", "/api/jwt/login", "/api/session/me", "/api/jwt/me"):
+        assert path in wire
+    assert page.locator("#seq line.arrowline").count() >= 2
+    # Countdowns move without a reload.
+    before = page.inner_text("#j-expiry")
+    page.wait_for_function("old => document.getElementById('j-expiry').textContent !== old",
+                           arg=before, timeout=15000)
+    # Logout, then replay the old credentials: both refused.
+    page.click("#s-logout")
+    page.wait_for_function("!document.getElementById('s-replay').disabled")
+    page.click("#s-replay")
+    page.wait_for_function("document.getElementById('s-after').textContent.includes('401')")
+    page.click("#j-logout")
+    page.wait_for_function("!document.getElementById('j-replay').disabled")
+    page.click("#j-replay")
+    page.wait_for_function("document.getElementById('j-after').textContent.includes('401')")
+    assert "revoked" in page.inner_text("#j-after")

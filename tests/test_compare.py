@@ -1,0 +1,72 @@
+"""The compare page and the JSON it needs: fetch logins, the dead-id replay, the JWT store view."""
+from conftest import bearer, jwt_login
+
+JSON = {"Accept": "application/json"}
+
+
+def fetch_login(client, username="alice", password="alice123"):
+    token = client.get("/session/csrf").get_json()["csrf_token"]
+    return client.post("/session/login", data={"username": username, "password": password},
+                       headers={**JSON, "X-CSRFToken": token})
+
+
+def test_page_renders(client):
+    html = client.get("/compare").get_data(as_text=True)
+    assert 'id="compare"' in html and 'name="csrf-token"' in html and "wire-rows" in html
+
+
+def test_fetch_login_and_logout_in_json(client, r):
+    login = fetch_login(client)
+    assert login.status_code == 200
+    body = login.get_json()
+    assert body["user"]["username"] == "alice" and body["csrf_token"]
+    me = client.get("/api/session/me").get_json()
+    assert me["cookie"] == {"name": "lab_session", "length": 43}
+    assert me["session"]["key"].startswith("session:") and "…" in me["session"]["key"]
+    logout = client.post("/session/logout", headers={**JSON, "X-CSRFToken": body["csrf_token"]})
+    old = logout.get_json()["old_session_id"]
+    assert logout.status_code == 200 and not r.exists(f"session:{old}")
+    replay = client.application.test_client()
+    replay.set_cookie("lab_session", old)
+    assert replay.get("/api/session/me").status_code == 401
+
+
+def test_fetch_login_failure_is_json(client):
+    response = fetch_login(client, password="wrong")
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_credentials"
+
+
+def test_fetch_login_needs_csrf_header(client):
+    client.get("/session/csrf")
+    response = client.post("/session/login", data={"username": "alice", "password": "alice123"},
+                           headers=JSON)
+    assert response.status_code == 400 and response.get_json()["error"] == "csrf_failed"
+
+
+def _claims(token):
+    import base64
+    import json
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+
+
+def test_jwt_store_view_follows_logout(client, r):
+    tokens = jwt_login(client)
+    claims = _claims(tokens["access_token"])
+    query = {"fam": claims["fam"], "jti": claims["jti"]}
+    before = {k["key"].split(":")[1]: k for k in
+              client.get("/api/lab/jwt-store", query_string=query).get_json()["keys"]}
+    assert before["fam"]["exists"] and before["fam"]["ttl"] > 0
+    assert before["fam"]["memory_bytes"] == r.memory_usage(f"jwt:fam:{claims['fam']}")
+    assert not before["deny"]["exists"] and not before["famrevoked"]["exists"]
+    client.post("/api/jwt/logout", headers=bearer(tokens["access_token"]))
+    after = {k["key"].split(":")[1]: k for k in
+             client.get("/api/lab/jwt-store", query_string=query).get_json()["keys"]}
+    assert not after["fam"]["exists"]
+    assert after["deny"]["exists"] and 0 < after["deny"]["ttl"] <= 303
+    assert after["famrevoked"]["exists"]
+
+
+def test_jwt_store_rejects_bad_ids(client):
+    for query in ({}, {"fam": "x", "jti": "y"}, {"fam": "*", "jti": "0" * 32}):
+        response = client.get("/api/lab/jwt-store", query_string=query)
+        assert response.status_code == 400

@@ -9,6 +9,7 @@ Changes to the stock RedisSessionInterface, each for a reason the lab teaches:
 - a cookie id the server never issued is never adopted (a fresh id is generated instead);
 - the cookie is Secure whenever the request came over HTTPS.
 """
+import json
 import logging
 import re
 import time
@@ -24,6 +25,15 @@ SID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 # a session read there would blur exactly what the lab wants to show.
 STATELESS_PREFIXES = ("/api/jwt/", "/api/inspect", "/api/baseline", "/api/lab/", "/static/",
                       "/healthz")
+
+
+def _decode(raw):
+    """JSON only. (Flask-Session's decoder falls back to pickle, which must never see store data.)"""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("_created", 0), int) else None
 
 
 class LabSessionInterface(RedisSessionInterface):
@@ -59,8 +69,8 @@ class LabSessionInterface(RedisSessionInterface):
             return self._fresh(store_error=True, skip=True)
         if raw is None:
             return self._fresh()
-        data = self.serializer.decode(raw)
-        if time.time() - data.get("_created", 0) > self.absolute:
+        data = _decode(raw)
+        if data is None or time.time() - data.get("_created", 0) > self.absolute:
             self.client.delete(store_id)
             return self._fresh()
         session = self.session_class(data, sid=sid)

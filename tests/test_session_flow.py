@@ -174,3 +174,14 @@ def test_login_redirects_when_already_logged_in(client):
     session_login(client)
     response = client.get("/session/login")
     assert response.status_code == 302
+
+
+def test_corrupt_stored_session_is_discarded_not_500(client, r):
+    session_login(client)
+    key = f"session:{session_cookie(client)}"
+    for junk in (b"\x80\x04not json", b"[1, 2]", b'{"_created": "soon"}'):
+        r.set(key, junk)
+        assert client.get("/api/session/me").status_code == 401
+        assert not r.exists(key)  # dropped; a fresh session id is issued instead
+        session_login(client)
+        key = f"session:{session_cookie(client)}"

@@ -7,7 +7,7 @@ from flask import (Blueprint, current_app, g, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from . import session_store, users
+from . import session_store, trace, users
 from .errors import json_error, wants_json
 from .limits import failed_login_limit
 
@@ -68,19 +68,25 @@ def login():
 def home():
     """What this flow stores and where: the cookie the browser sent and the Redis key, live."""
     iface = current_app.session_interface
-    cookie_name = iface.get_cookie_name(current_app)
-    sid = request.cookies.get(cookie_name, "")
     stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
-    cookie = {
-        "name": cookie_name, "length": len(sid), "masked": session_store.mask(sid),
+    stored["masked_key"] = session_store.KEY_PREFIX + session_store.mask(session.sid)
+    return render_template("session/home.html", cookie=cookie_facts(), stored=stored,
+                           idle=iface.idle, absolute=iface.absolute)
+
+
+def cookie_facts():
+    """The session cookie as this request carried it, and the flags the server set it with."""
+    iface = current_app.session_interface
+    name = iface.get_cookie_name(current_app)
+    sid = request.cookies.get(name, "")
+    return {
+        "name": name, "length": len(sid), "masked": session_store.mask(sid),
         "httponly": iface.get_cookie_httponly(current_app),
         "samesite": iface.get_cookie_samesite(current_app),
         "secure": iface.get_cookie_secure(current_app), "path": iface.get_cookie_path(current_app),
-        "max_age": iface.absolute, "header_bytes": len(request.headers.get("Cookie", "")),
+        "max_age": iface.absolute, "expires_at": session.get("_created", 0) + iface.absolute,
+        "header_bytes": trace.header_line_bytes("Cookie", request.headers.get("Cookie", "")),
     }
-    stored["masked_key"] = session_store.KEY_PREFIX + session_store.mask(session.sid)
-    return render_template("session/home.html", cookie=cookie, stored=stored,
-                           idle=iface.idle, absolute=iface.absolute)
 
 
 @bp.get("/api/session/me")
@@ -89,11 +95,12 @@ def me():
     if g.user is None:
         return json_error(401, "not_logged_in", _("No session: log in through /session/login."))
     stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
-    name = current_app.session_interface.get_cookie_name(current_app)
+    cookie = cookie_facts()
+    del cookie["masked"]
     return jsonify({"user": g.user,
                     "session": {"ttl": stored["ttl"], "bytes": stored["bytes"],
                                 "key": session_store.KEY_PREFIX + session_store.mask(session.sid)},
-                    "cookie": {"name": name, "length": len(request.cookies.get(name, ""))}})
+                    "cookie": cookie})
 
 
 @bp.get("/session/csrf")

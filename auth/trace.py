@@ -64,7 +64,7 @@ def server_timing(steps, total):
     return ", ".join(parts)
 
 
-def _header_line_bytes(name, value):
+def header_line_bytes(name, value):
     # As on an HTTP/1.1 wire: "Name: value\r\n".
     return len(name) + 2 + len(value.encode("latin-1", "replace")) + 2 if value else 0
 
@@ -81,9 +81,9 @@ def wire_headers(environ, cookie_name):
                      for n, _s, v in (c.partition("=") for c in cookie.split("; ") if c))
     return [
         ("X-Lab-Request-Bytes",
-         f"headers={sum(_header_line_bytes(k, v) for k, v in headers.items())}; "
-         f"cookie={_header_line_bytes('Cookie', cookie)}; "
-         f"authorization={_header_line_bytes('Authorization', environ.get('HTTP_AUTHORIZATION', ''))}"),
+         f"headers={sum(header_line_bytes(k, v) for k, v in headers.items())}; "
+         f"cookie={header_line_bytes('Cookie', cookie)}; "
+         f"authorization={header_line_bytes('Authorization', environ.get('HTTP_AUTHORIZATION', ''))}"),
         ("X-Lab-Cookie-Seen", seen.replace("…", "...")),
     ]
 

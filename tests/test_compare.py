@@ -21,7 +21,10 @@ def test_fetch_login_and_logout_in_json(client, r):
     body = login.get_json()
     assert body["user"]["username"] == "alice" and body["csrf_token"]
     me = client.get("/api/session/me").get_json()
-    assert me["cookie"] == {"name": "lab_session", "length": 43}
+    assert me["cookie"]["name"] == "lab_session" and me["cookie"]["length"] == 43
+    assert me["cookie"]["httponly"] is True and me["cookie"]["samesite"] == "Lax"
+    assert me["cookie"]["header_bytes"] == len(f"Cookie: {client.get_cookie('lab_session').key}="
+                                               f"{client.get_cookie('lab_session').value}\r\n")
     assert me["session"]["key"].startswith("session:") and "…" in me["session"]["key"]
     logout = client.post("/session/logout", headers={**JSON, "X-CSRFToken": body["csrf_token"]})
     old = logout.get_json()["old_session_id"]

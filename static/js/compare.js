@@ -41,7 +41,7 @@ async function showSession() {
   fill("s-browser", [
     ["Cookie", `${data.cookie.name} (${data.cookie.length} ${T.chars})`],
     httpOnly ? T.cookie_hidden : T.cookie_visible,
-    ["Set-Cookie", lastSetCookie() || "—"],
+    ["Set-Cookie", lastSetCookie() || flagsOf(data.cookie)],
   ]);
   fill("s-sent", [["Cookie", entry.cookieSeen], `${entry.bytes.cookie} ${T.bytes} (${T.server_saw})`]);
   fill("s-server", [T.session_server, ["key", data.session.key],
@@ -49,6 +49,15 @@ async function showSession() {
   fill("s-readable", [T.opaque]);
   fill("s-trace", [summarize(entry.steps).text]);
   deadlines.session = Date.now() / 1000 + data.session.ttl;
+}
+
+function flagsOf(c) {
+  // What the server set the cookie with, when this page did not see the login itself.
+  const flags = [`Max-Age=${c.max_age}`, `Expires=${new Date(c.expires_at * 1000).toUTCString()}`,
+    `Path=${c.path}`, `SameSite=${c.samesite}`];
+  if (c.httponly) flags.push("HttpOnly");
+  if (c.secure) flags.push("Secure");
+  return flags.join("; ");
 }
 
 function lastSetCookie() {

@@ -1,0 +1,142 @@
+// The token inspector: show a JWT's three parts, ask /api/inspect to decode and verify it, explain
+// each claim, and let you edit the payload to watch the old signature fail. The token and the key
+// live only in these text boxes: this page never writes them to any storage.
+import { claimRows, tick } from "./claims.js";
+
+const T = JSON.parse(document.getElementById("i18n").textContent);
+const $ = (id) => document.getElementById(id);
+const PARTS = ["header", "payload", "signature"];
+
+let original = "";        // the token as pasted or loaded, before any edit of its payload
+let payloadStale = true;  // the payload box must be refilled from the next answer
+let latest = 0;           // only the newest answer is shown, whatever order answers arrive in
+let timer = null;
+
+const clean = (token) => token.replace(/\s+/g, "");
+
+// base64url of the UTF-8 bytes of `text`: how each JWT part is encoded (RFC 7515 §2).
+function textToBase64url(text) {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function showParts(token, badPart) {
+  const el = $("parts");
+  el.replaceChildren();
+  clean(token).split(".").forEach((piece, i) => {
+    if (i) el.append(".");
+    const span = document.createElement("span");
+    span.className = i < 3 ? `jwt-${PARTS[i]}` : "jwt-extra";
+    span.classList.toggle("bad", badPart === "token" || badPart === PARTS[i]);
+    span.textContent = piece;
+    el.append(span);
+  });
+}
+
+function showVerdict(data) {
+  const state = data.verified === true ? "verified" : data.verified === false ? "failed" : "unchecked";
+  $("verdict").dataset.state = state;
+  $("verdict-title").textContent = T[state];
+  $("verdict-reason").textContent = data.reason;
+  const pill = $("verdict-expired");
+  const exp = data.payload?.exp;
+  if (typeof exp === "number") pill.dataset.exp = exp;
+  else { delete pill.dataset.exp; pill.textContent = T.no_exp; pill.classList.remove("expired"); }
+}
+
+function render(data) {
+  $("decoded").hidden = false;
+  $("header-json").textContent = JSON.stringify(data.header, null, 2);
+  const isObject = typeof data.payload === "object";
+  if (payloadStale) {
+    $("payload-edit").value = isObject ? JSON.stringify(data.payload, null, 2) : data.payload;
+    payloadStale = false;
+  }
+  $("claims-card").hidden = !isObject;
+  claimRows($("claims"), isObject ? data.payload : {}, T);
+  showVerdict(data);
+  const payloadOf = (token) => clean(token).split(".")[1];
+  const edited = Boolean(original) && payloadOf($("token").value) !== payloadOf(original);
+  $("edit-note").textContent = edited ? T.edited : "";
+  $("restore").hidden = clean($("token").value) === clean(original);
+  tick(T);
+}
+
+function clear(message = "") {
+  $("token-error").textContent = message;
+  $("decoded").hidden = true;
+  $("claims-card").hidden = true;
+  $("verdict").dataset.state = "";
+}
+
+async function inspect() {
+  clearTimeout(timer);
+  const mine = ++latest;
+  const token = $("token").value;
+  if (!token.trim()) { showParts(""); return clear(); }
+  const body = { token };
+  if ($("key").value.trim()) body.key = $("key").value;
+  let res = null;
+  let data = null;
+  try {
+    res = await fetch("/api/inspect", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit", // the inspector needs no cookie, and gets none
+    });
+    data = await res.json();
+  } catch { data = null; }
+  if (mine !== latest) return; // a newer request was sent meanwhile
+  showParts(token, res?.ok ? null : data?.part);
+  if (!res?.ok) return clear(data?.message ?? String(res?.status ?? ""));
+  $("token-error").textContent = "";
+  render(data);
+}
+
+const schedule = () => { clearTimeout(timer); timer = setTimeout(inspect, 250); };
+
+function setToken(token) {
+  $("token").value = token;
+  original = token;
+  payloadStale = true;
+  inspect();
+}
+
+$("token").addEventListener("input", () => { original = $("token").value; payloadStale = true; schedule(); });
+$("key").addEventListener("input", schedule);
+$("verify").addEventListener("click", inspect);
+$("restore").addEventListener("click", () => setToken(original));
+
+// Editing re-encodes the payload and keeps the old signature: exactly what a forger can do.
+$("payload-edit").addEventListener("input", () => {
+  const text = $("payload-edit").value;
+  let encoded = text; // a payload that is not JSON (RFC 7515 A.4) is re-encoded as it is
+  if (/^\s*[{[]/.test(text)) {
+    try { encoded = JSON.stringify(JSON.parse(text)); } catch { $("edit-note").textContent = T.bad_json; return; }
+  }
+  const [head, , signature = ""] = clean($("token").value).split(".");
+  $("token").value = `${head}.${textToBase64url(encoded)}.${signature}`;
+  schedule();
+});
+
+// The JWT page keeps tokens under lab.access_token / lab.refresh_token (see tokenstore.js);
+// tokens it keeps in memory exist only inside that page, so they cannot be read from here.
+$("load-mine").addEventListener("click", () => {
+  const status = $("mine-status");
+  for (const kind of ["access", "refresh"]) {
+    for (const where of ["sessionStorage", "localStorage"]) {
+      const token = window[where].getItem(`lab.${kind}_token`);
+      if (!token) continue;
+      status.className = "msg info";
+      status.textContent = T.loaded.replace("{kind}", T[kind]).replace("{where}", where);
+      return setToken(token);
+    }
+  }
+  const link = Object.assign(document.createElement("a"), { href: status.dataset.jwtPage, textContent: T.jwt_page });
+  status.className = "msg error";
+  status.replaceChildren(`${T.none_stored} `, link);
+});
+
+setInterval(() => tick(T), 1000);

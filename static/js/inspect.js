@@ -2,6 +2,7 @@
 // each claim, and let you edit the payload to watch the old signature fail. The token and the key
 // live only in these text boxes: this page never writes them to any storage.
 import { claimRows, tick } from "./claims.js";
+import { recordNavigation, wireFetch } from "./wire.js";
 
 const T = JSON.parse(document.getElementById("i18n").textContent);
 const $ = (id) => document.getElementById(id);
@@ -80,13 +81,11 @@ async function inspect() {
   let res = null;
   let data = null;
   try {
-    res = await fetch("/api/inspect", {
+    ({ res, data } = await wireFetch("/api/inspect", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      json: body,
       credentials: "omit", // the inspector needs no cookie, and gets none
-    });
-    data = await res.json();
+    }));
   } catch { data = null; }
   if (mine !== latest) return; // a newer request was sent meanwhile
   showParts(token, res?.ok ? null : data?.part);
@@ -140,3 +139,4 @@ $("load-mine").addEventListener("click", () => {
 });
 
 setInterval(() => tick(T), 1000);
+recordNavigation();

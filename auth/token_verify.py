@@ -46,7 +46,7 @@ def _message(exc):
     if isinstance(exc, jwt.InvalidAudienceError):
         return "wrong_audience", _("The token was issued for another audience.")
     if isinstance(exc, jwt.InvalidIssuerError):
-        return "wrong_issuer", _("The token was issued by someone else.")
+        return "wrong_issuer", _("The token was issued by another issuer (iss).")
     return "malformed", _("The token is not a well-formed signed JWT.")
 
 

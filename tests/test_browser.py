@@ -142,3 +142,20 @@ def test_compare_page_shows_real_wire_sizes(page, live_server):
     page.click("#j-replay")
     page.wait_for_function("document.getElementById('j-after').textContent.includes('401')")
     assert "revoked" in page.inner_text("#j-after")
+
+
+def test_refresh_reuse_revokes_family_in_browser(page, live_server):
+    page.goto(f"{live_server}/jwt/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "alice123")
+    with page.expect_response("**/api/jwt/me"):
+        page.click("#jwt-login button[type=submit]")
+    with page.expect_response("**/api/jwt/refresh"):
+        page.click("#do-refresh")
+    with page.expect_response("**/api/jwt/refresh") as reuse:
+        page.click("#reuse")
+    assert reuse.value.status == 400
+    with page.expect_response("**/api/jwt/me") as me:
+        page.click("#call-me")
+    assert me.value.status == 401  # the legitimate user's newest token died with the family
+    assert "revoked" in page.inner_text("#me")

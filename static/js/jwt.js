@@ -91,11 +91,16 @@ $("storage").addEventListener("change", (e) => { store.choose(e.target.value); r
 $("call-me").addEventListener("click", callMe);
 
 let refreshing = null; // one refresh at a time: a duplicate would look like token reuse
+let retired = null; // the refresh token the last rotation used up, kept only for the reuse demo
 $("do-refresh").addEventListener("click", async () => {
   refreshing ??= (async () => {
     const { refresh_token } = store.load();
     const { res, data } = await api("/api/jwt/refresh", { body: { refresh_token } });
-    if (res.ok) { store.save(data); status(T.refreshed); render(); }
+    if (res.ok) {
+      retired = refresh_token;
+      $("reuse").disabled = false;
+      store.save(data); status(T.refreshed); render();
+    }
     else status(`${res.status} ${data?.error}: ${data?.message}`, "error");
   })().finally(() => { refreshing = null; });
   await refreshing;
@@ -106,6 +111,13 @@ $("do-logout").addEventListener("click", async () => {
   const { res, data } = await api("/api/jwt/logout", { token: access_token, body: { refresh_token } });
   if (res.ok) { store.clear(); status(T.logged_out); render(); $("me").textContent = ""; }
   else status(`${res.status} ${data?.error}: ${data?.message}`, "error");
+});
+
+$("reuse").addEventListener("click", async () => {
+  // Present the retired refresh token again: this is what a thief holding a stolen copy does.
+  const { res, data } = await api("/api/jwt/refresh", { body: { refresh_token: retired } });
+  status(res.status === 400 ? `${res.status} ${data?.error}: ${T.reused}` : `${res.status}`, "error");
+  $("reuse").disabled = true;
 });
 
 $("forget").addEventListener("click", () => { store.clear(); status(T.forgotten); render(); });

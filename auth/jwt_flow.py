@@ -1,5 +1,5 @@
 """Flow 2, the stateless JWT: JSON login, a bearer access token, a rotating refresh token."""
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from . import token_issue, token_store, trace, users

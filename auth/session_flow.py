@@ -94,11 +94,13 @@ def me():
     """JSON: who the session says you are, with the stored session's TTL and size."""
     if g.user is None:
         return json_error(401, "not_logged_in", _("No session: log in through /session/login."))
-    stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
+    # No second read: the GETEX that loaded this session just set its TTL to the idle timeout,
+    # and its reply was the stored value itself, so both figures come from that one round trip.
     cookie = cookie_facts()
     del cookie["masked"]
     return jsonify({"user": g.user,
-                    "session": {"ttl": stored["ttl"], "bytes": stored["bytes"],
+                    "session": {"ttl": current_app.session_interface.idle,
+                                "bytes": session.store_bytes,
                                 "key": session_store.KEY_PREFIX + session_store.mask(session.sid)},
                     "cookie": cookie})
 

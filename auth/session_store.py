@@ -46,7 +46,9 @@ class LabSessionInterface(RedisSessionInterface):
         self.absolute = int(app.config["SESSION_ABSOLUTE_LIFETIME"])
 
     def _fresh(self, **flags):
-        session = self.session_class(sid=self._generate_sid(self.sid_length))
+        # A skipped session is never saved, so it needs no random id (saves work per request).
+        sid = "" if flags.get("skip") else self._generate_sid(self.sid_length)
+        session = self.session_class(sid=sid)
         session.new = True
         session.store_bytes = 0
         session.store_error = flags.get("store_error", False)

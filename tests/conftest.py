@@ -1,6 +1,8 @@
 """Fixtures: one real embedded Redis for the whole run, a fresh app and database per test."""
+import os
 import re
 import shutil
+import threading
 
 import pytest
 import redis
@@ -102,3 +104,49 @@ def _clean_env(monkeypatch):
     for name in ("REDIS_URL", "INSTANCE_PATH", "SECRET_KEY", "JWT_SECRET_KEY", "ACCESS_TOKEN_TTL",
                  "REFRESH_TOKEN_TTL", "SESSION_LIFETIME", "SESSION_ABSOLUTE_LIFETIME"):
         monkeypatch.delenv(name, raising=False)
+
+
+# --- Real browser: Playwright driving Debian's Chromium (never a browser download) -----------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Flags for a sandboxed, offline machine: no first-run UI, no calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # A page opened after another context closed can count as "in the background" and have
+    # its timers throttled, which would freeze the countdowns under test.
+    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind waitress (the server `make run` uses) on a free local port."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Skips on a laptop without Chromium; fails under CI, where browser tests must run."""
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium", pytrace=False)
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,54 +1,5 @@
 """Both flows in a real browser: Playwright driving Debian's Chromium against the real server."""
-import os
-import shutil
-import threading
-
 import pytest
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-if not CHROMIUM:
-    if os.environ.get("CI"):
-        pytest.fail("CI must run the browser tests: install Debian's chromium", pytrace=False)
-    pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-# Flags for a sandboxed, offline machine: no first-run UI, no calls home.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        # A page opened after another context closed can count as "in the background" and have
-        # its timers throttled, which would freeze the countdowns under test.
-        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-        "--disable-backgrounding-occluded-windows"]
-
-
-@pytest.fixture
-def live_server(app):
-    """The app behind waitress (the server `make run` uses) on a free local port."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_session_flow_in_browser(page, live_server, r):

@@ -1,9 +1,6 @@
 """The token inspector in a real browser: paste the lab's own token, verify, edit, watch it fail."""
 import json
 
-# The Chromium/Playwright fixtures of the flow tests (that module skips itself without Chromium).
-from test_browser import browser, live_server, page  # noqa: F401
-
 
 def test_inspector_verifies_then_fails_after_an_edit(page, live_server, app):
     login = page.request.post(f"{live_server}/api/jwt/login",

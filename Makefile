@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test translations extract-messages clean
+.PHONY: run test translations extract-messages clean bench loadtest
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,18 @@ run: $(VENV)/.installed translations
 
 test: $(VENV)/.dev-installed translations
 	$(PY) -m pytest
+
+# Measurements, not tests (they take minutes): `make bench` rewrites docs/bench/results.json and
+# chart.svg; `make loadtest` runs a class of 50 with Locust and writes docs/bench/loadtest.*.
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(PIP) install -q -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.installed translations
+	$(PY) -m bench.run
+
+loadtest: $(VENV)/.bench-installed translations
+	$(PY) -m bench.loadtest
 
 # For developers adding text: re-extract and merge into the catalogues, then translate.
 extract-messages: $(VENV)/.installed

@@ -1,5 +1,18 @@
-"""The cost lab: a baseline endpoint that touches no store, and the /cost page."""
-from flask import Blueprint, jsonify
+"""The cost lab: a baseline endpoint that touches no store, the /cost page with the committed
+measurements (`make bench`, `make loadtest`), and a short live re-run of the measurement."""
+import json
+import os
+
+import logging
+
+from flask import (Blueprint, abort, current_app, jsonify, make_response, render_template,
+                   request, url_for)
+from flask_babel import gettext as _
+
+from . import cost_chart, cost_live
+from .errors import json_error
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("cost", __name__)
 
@@ -8,3 +21,106 @@ bp = Blueprint("cost", __name__)
 def baseline():
     """Unauthenticated and store-free: the floor every measured figure is compared with."""
     return jsonify({"ok": True})
+
+
+def _folder():
+    """Where `make bench` and `make loadtest` write (docs/bench in the repository)."""
+    return (current_app.config.get("COST_RESULTS_DIR")
+            or os.path.join(current_app.root_path, "docs", "bench"))
+
+
+def _stored(name):
+    """A committed JSON result, or None when it was never generated (or is unreadable)."""
+    try:
+        with open(os.path.join(_folder(), name), encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+@bp.get("/cost")
+def page():
+    """What each flow costs the server: committed measurements, the chart, a live re-run."""
+    return render_template("cost.html", results=_stored("results.json"),
+                           loadtest=_stored("loadtest.json"),
+                           default_requests=cost_live.DEFAULT_REQUESTS,
+                           max_requests=cost_live.MAX_REQUESTS)
+
+
+@bp.get("/cost/chart.svg")
+def chart():
+    """The committed measurements drawn as an SVG (no plotting library), in the page's language."""
+    found = _stored("results.json")
+    if found is None:
+        abort(404)
+    try:
+        svg = cost_chart.render(found, _chart_text(found))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        log.warning("results.json cannot be drawn; regenerate it with make bench")
+        abort(404)
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"  # it follows the language and the results
+    return response
+
+
+def _chart_text(found):
+    m, s = found["machine"], found["settings"]
+    return {
+        "title": _("What each flow costs the server"),
+        "throughput": _("Requests per second through waitress (higher is better)"),
+        "latency": _("Latency under load, median (solid) and p99 (light), ms"),
+        "server": _("Server time per request, in-process call, median µs"),
+        "target": _("target: %(target)s × baseline",
+                    target=found["targets"]["throughput_vs_baseline"]["target"]),
+        "caption": _("%(cpu)s, %(cores)s cores, Python %(python)s, Redis %(redis)s, %(date)s; "
+                     "%(connections)s connections, %(rounds)s rounds of %(seconds)s s; "
+                     "a shared machine", cpu=m["cpu"], cores=m["cores"], python=m["python"],
+                     redis=m["redis"], date=m["date"][:10], connections=s["concurrency"],
+                     rounds=s["rounds"], seconds=s["seconds"]),
+        "whatif-jwt-no-revocation": _("what-if: JWT, no denylist"),
+        "refresh": _("refresh (HS256)"),
+    }
+
+
+@bp.get("/api/cost/results")
+def results():
+    """The committed `make bench` results, with the classroom load test when there is one."""
+    found = _stored("results.json")
+    if found is None:
+        return json_error(404, "no_results", _("No measurements yet: run make bench."))
+    return _no_store(jsonify({"bench": found, "loadtest": _stored("loadtest.json")}))
+
+
+@bp.post("/api/cost/run")
+def run():
+    """Start a short live run (202, then poll); 409 while another one is still running."""
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        return json_error(400, "invalid_request", _("The body must be a JSON object."))
+    count = body.get("requests", cost_live.DEFAULT_REQUESTS)
+    if (isinstance(count, bool) or not isinstance(count, int)
+            or not 1 <= count <= cost_live.MAX_REQUESTS):
+        return json_error(400, "invalid_request",
+                          _("requests must be a whole number from 1 to %(max)d.",
+                            max=cost_live.MAX_REQUESTS))
+    if not cost_live.start(current_app._get_current_object(), count):
+        return json_error(409, "busy", _("A measurement is already running. Wait for it to "
+                                         "finish, then try again."))
+    response = _no_store(jsonify(cost_live.status()))
+    response.status_code = 202
+    response.headers["Location"] = url_for("cost.run_status")
+    return response
+
+
+@bp.get("/api/cost/run")
+def run_status():
+    """The live run in progress (with how far it got), or the last one that finished."""
+    return _no_store(jsonify(cost_live.status()))
+
+
+def _no_store(response):
+    # Live figures change from one run to the next: never serve a cached copy. (Set per view,
+    # not in an after_request hook, which would also run for /api/baseline, the floor.)
+    response.headers["Cache-Control"] = "no-store"
+    return response

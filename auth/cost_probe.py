@@ -1,0 +1,130 @@
+"""In-process probes of what one request costs the server: the WSGI call timed, no network.
+
+Shared by the live run on /cost and by `make bench` (which also measures through waitress).
+"""
+import io
+import json
+import secrets
+import statistics
+import time
+
+import jwt
+import redis
+from flask import request
+from werkzeug.test import EnvironBuilder
+
+from . import session_store, token_issue, token_store, token_verify, users
+
+SCENARIOS = ("baseline", "session", "jwt", "refresh")
+_PROBE_USER = {"id": 0, "username": "cost-probe", "role": "user"}
+
+
+def prepare(app):
+    """A live session and a JWT pair made directly in the store (no password hashing)."""
+    with app.app_context():
+        row = users.get_db().execute("SELECT * FROM users ORDER BY id LIMIT 1").fetchone()
+        user = users.public(row) if row else _PROBE_USER  # refresh re-reads the user's row
+        iface = app.session_interface
+        sid = secrets.token_urlsafe(32)
+        data = iface.serializer.encode({"user": user, "_created": int(time.time())})
+        app.extensions["lab_redis"].set(session_store.KEY_PREFIX + sid, data, ex=iface.idle)
+        access, refresh, claims = token_issue.issue_pair(user)
+        token_store.start_family(claims)
+    return {"sid": sid, "access": access, "refresh": refresh if row else None,
+            "fam": claims["fam"]}
+
+
+def cleanup(app, fx):
+    """Delete the probe session and revoke the probe's token family."""
+    with app.app_context():
+        app.extensions["lab_redis"].delete(session_store.KEY_PREFIX + fx["sid"])
+        token_store.revoke_family(fx["fam"])
+
+
+def requests_for(app, fx):
+    """Scenario name -> (method, path, headers, body) as a client would send it."""
+    cookie = f"{app.config['SESSION_COOKIE_NAME']}={fx['sid']}"
+    found = {
+        "baseline": ("GET", "/api/baseline", {}, None),
+        "session": ("GET", "/api/session/me", {"Cookie": cookie}, None),
+        "jwt": ("GET", "/api/jwt/me", {"Authorization": f"Bearer {fx['access']}"}, None),
+    }
+    if fx["refresh"]:
+        found["refresh"] = ("POST", "/api/jwt/refresh", {"Content-Type": "application/json"},
+                            json.dumps({"refresh_token": fx["refresh"]}).encode())
+    return found
+
+
+class Caller:
+    """One scenario's request, its environ built once so only the app's own work is timed."""
+
+    def __init__(self, app, method, path, headers, body):
+        self.app, self.body = app, body
+        self.environ = EnvironBuilder(path=path, method=method, headers=headers,
+                                      data=body).get_environ()
+
+    def __call__(self):
+        """Call the app once; return (seconds, status code, body bytes)."""
+        environ = dict(self.environ, **{"wsgi.input": io.BytesIO(self.body or b"")})
+        if self.body is not None:
+            environ["CONTENT_LENGTH"] = str(len(self.body))
+        status = []
+        started = time.perf_counter()
+        result = self.app(environ, lambda s, h, e=None: status.append(s))
+        try:
+            body = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        return time.perf_counter() - started, int(status[0][:3]), body
+
+    def chain_refresh(self, body):
+        """A refresh token is single-use: send the next one the server just handed out."""
+        token = json.loads(body).get("refresh_token")
+        if token:
+            self.body = json.dumps({"refresh_token": token}).encode()
+
+
+def summary(seconds):
+    """Median and p99 in microseconds (nearest-rank p99)."""
+    if not seconds:
+        return {"n": 0, "median_us": None, "p99_us": None}
+    ordered = sorted(seconds)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return {"n": len(ordered), "median_us": round(statistics.median(ordered) * 1e6, 1),
+            "p99_us": round(p99 * 1e6, 1)}
+
+
+def _interleaved(fns, n):
+    """Time each function n times, round-robin, so that they all meet the same machine state
+    (on a VM a Redis round trip is fast or slow depending on where the scheduler put Redis)."""
+    for _ in range(max(20, n // 5)):  # warm up: the first calls after a pause are slow
+        for fn in fns.values():
+            fn()
+    samples = {name: [] for name in fns}
+    for _ in range(n):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - started)
+    return {name: summary(s) for name, s in samples.items()}
+
+
+def steps(app, fx, n=300):
+    """Each step of the auth work next to its library floor (bare PyJWT decode, bare GET)."""
+    cfg, keys = app.config, app.extensions["lab_jwt_keys"]
+    # A bare client on the same connection pool: no tracing wrapper, nothing of ours.
+    bare = redis.Redis(connection_pool=app.extensions["lab_redis"].connection_pool)
+    key = session_store.KEY_PREFIX + fx["sid"]
+    cookie = f"{cfg['SESSION_COOKIE_NAME']}={fx['sid']}"
+    iface = app.session_interface
+    with app.test_request_context("/api/session/me", headers={"Cookie": cookie}):
+        return _interleaved({
+            "redis_get": lambda: bare.get(key),
+            "jwt_decode": lambda: jwt.decode(fx["access"], keys["verify"],
+                                             algorithms=[keys["alg"]],
+                                             audience=cfg["JWT_AUDIENCE"]),
+            "verify_access": lambda: token_verify.verify_access(fx["access"]),
+            "revocation_check": lambda: token_store.is_revoked({"jti": "probe",
+                                                                "fam": fx["fam"]}),
+            "open_session": lambda: iface.open_session(app, request),
+        }, n)

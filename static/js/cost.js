@@ -1,0 +1,105 @@
+// The cost page's live run: start it (POST), poll its progress (GET), draw what it measured.
+// The server refuses a second run while one is going (409): then we just follow that one.
+const T = JSON.parse(document.getElementById("i18n").textContent);
+const $ = (id) => document.getElementById(id);
+const URL_RUN = $("live").dataset.url;
+const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+const POLL_MS = 250;
+
+function say(text, kind = "info") {
+  $("live-status").textContent = text;
+  $("live-status").className = `msg ${kind}`;
+}
+
+const us = (value) => (value === null || value === undefined ? "" : Math.round(value));
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+
+function bar(row, value, top) {
+  const td = cell(row, "");
+  td.className = "bar-cell";
+  const div = document.createElement("div");
+  div.className = "bar";
+  div.style.width = `${Math.max(1, (100 * value) / top)}%`;
+  td.appendChild(div);
+}
+
+function draw(result) {
+  const rows = result.order.map((name) => [name, result.scenarios[name]]);
+  const top = Math.max(...rows.map(([, r]) => r.median_us || 0));
+  const body = $("live-table").querySelector("tbody");
+  body.replaceChildren();
+  for (const [name, r] of rows) {
+    const tr = document.createElement("tr");
+    tr.dataset.scenario = name;
+    cell(tr, T[name] || name);
+    cell(tr, us(r.median_us));
+    cell(tr, us(r.p99_us));
+    cell(tr, r.vs_baseline === null ? "" : `${r.vs_baseline.toFixed(2)}×`);
+    cell(tr, r.errors);
+    bar(tr, r.median_us || 0, top || 1);
+    body.appendChild(tr);
+  }
+  const steps = $("live-steps").querySelector("tbody");
+  steps.replaceChildren();
+  for (const name of result.step_order) {
+    const s = result.steps[name];
+    const tr = document.createElement("tr");
+    cell(tr, T[name] || name);
+    cell(tr, us(s.median_us));
+    cell(tr, us(s.p99_us));
+    steps.appendChild(tr);
+  }
+  $("live-table").hidden = false;
+  $("live-steps").hidden = false;
+}
+
+function show(state) {
+  const progress = $("live-progress");
+  progress.hidden = state.state !== "running";
+  $("live-run").disabled = state.state === "running";
+  if (state.state === "running") {
+    progress.value = state.total ? state.done / state.total : 0;
+    say(T.running.replace("{done}", state.done).replace("{total}", state.total));
+  } else if (state.state === "done") {
+    draw(state.result);
+    const done = T.done.replace("{n}", state.requests).replace("{alg}", state.result.algorithm);
+    say(state.result.truncated ? `${done} ${T.truncated}` : done);
+  } else if (state.state === "failed") {
+    say(T[state.error] || T.failed, "error");
+  }
+}
+
+async function poll() {
+  const res = await fetch(URL_RUN, { credentials: "same-origin" });
+  const state = await res.json();
+  show(state);
+  if (state.state === "running") setTimeout(poll, POLL_MS);
+}
+
+$("live-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const requests = Number(new FormData(event.target).get("requests"));
+  const res = await fetch(URL_RUN, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF },
+    body: JSON.stringify({ requests }),
+  });
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  if (res.status === 409) {
+    say(T.busy);
+  } else if (!res.ok) {
+    say((data && data.message) || T.failed, "error");
+    return;
+  }
+  poll();
+});
+
+poll(); // a run started from another tab, or the last result, shows up at once

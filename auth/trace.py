@@ -71,18 +71,18 @@ def header_line_bytes(name, value):
 
 def wire_headers(environ, cookie_name):
     """What this request carried, measured from what the server received."""
-    headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items()
-               if k.startswith("HTTP_")}
-    for k in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(k):
-            headers[k.replace("_", "-").title()] = environ[k]
+    # WSGI names a header HTTP_USER_AGENT for "User-Agent": same length less the "HTTP_".
+    total = sum(len(k) - 5 + 4 + len(v) for k, v in environ.items() if k.startswith("HTTP_"))
+    total += sum(len(k) + 4 + len(environ[k]) for k in ("CONTENT_TYPE", "CONTENT_LENGTH")
+                 if environ.get(k))
     cookie = environ.get("HTTP_COOKIE", "")
-    seen = "; ".join(f"{n}={mask(v) if n.strip() == cookie_name else v}"
-                     for n, _s, v in (c.partition("=") for c in cookie.split("; ") if c))
+    seen = ""
+    if cookie:
+        seen = "; ".join(f"{n}={mask(v) if n.strip() == cookie_name else v}"
+                         for n, _s, v in (c.partition("=") for c in cookie.split("; ") if c))
     return [
         ("X-Lab-Request-Bytes",
-         f"headers={sum(header_line_bytes(k, v) for k, v in headers.items())}; "
-         f"cookie={header_line_bytes('Cookie', cookie)}; "
+         f"headers={total}; cookie={header_line_bytes('Cookie', cookie)}; "
          f"authorization={header_line_bytes('Authorization', environ.get('HTTP_AUTHORIZATION', ''))}"),
         ("X-Lab-Cookie-Seen", seen.replace("…", "...")),
     ]

@@ -50,12 +50,21 @@ def _redact(url):
 
 def shutdown_embedded():
     """Stop every embedded redis-server we started, saving to disk first."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     while _embedded:
         client = _embedded.pop()
+        # A one-off connection with no retries: the server closing the socket is the success
+        # case here, and the pool's retry policy would spend seconds reconnecting to it.
+        once = redis.Redis(unix_socket_path=client.socket_file, socket_timeout=5,
+                           retry=Retry(NoBackoff(), 0))
         try:
-            client.shutdown(save=True)
+            once.shutdown(save=True)
         except redis.RedisError as exc:  # already gone: nothing left to stop
             log.debug("embedded redis shutdown: %s", exc)
+        finally:
+            once.close()
 
 
 _hooks_installed = False

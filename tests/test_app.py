@@ -198,3 +198,15 @@ def test_create_app_without_test_config(tmp_path, monkeypatch, redis_server):
     monkeypatch.setenv("REDIS_URL", f"unix://{redis_server.socket_file}")
     app = create_app()
     assert app.instance_path == str(tmp_path / "inst")
+
+
+def test_form_login_is_rate_limited_too(make_app):
+    client = make_app(LOGIN_RATE_LIMIT="2 per minute").test_client()
+    for _ in range(2):
+        assert session_login(client, "alice", "bad").status_code == 401
+    blocked = session_login(client, "alice", "bad")
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+
+
+def test_other_endpoints_carry_no_rate_limit_headers(client):
+    assert "X-RateLimit-Limit" not in client.get("/api/baseline").headers

@@ -10,6 +10,32 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+class BadRequest(Exception):
+    """A request an API cannot read: answered 400 (or 401, 415) with the reason, as JSON."""
+
+    def __init__(self, status, error, message, headers=None):
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+def json_body(*fields):
+    """The request's JSON object with string `fields`; BadRequest otherwise."""
+    if not request.is_json:
+        raise BadRequest(415, "unsupported_media_type",
+                         _("Send the body as JSON (Content-Type: application/json)."))
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nesting too deep for the parser: as unreadable as bad JSON
+        body = None
+    if not isinstance(body, dict):
+        raise BadRequest(400, "invalid_request", _("The body must be a JSON object."))
+    missing = [f for f in fields if not isinstance(body.get(f), str) or not body.get(f)]
+    if missing:
+        raise BadRequest(400, "invalid_request", _("These fields must be non-empty strings: "
+                                                   "%(fields)s.", fields=", ".join(missing)))
+    return body
+
+
 def json_error(status, error, message, headers=None):
     """A JSON error body {"error": code, "message": text} with the given status."""
     response = jsonify({"error": error, "message": message})
@@ -58,6 +84,10 @@ def respond(status, code, message=None, headers=None):
 
 def register(app):
     """Install the error handlers on the app."""
+
+    @app.errorhandler(BadRequest)
+    def bad_request(exc):
+        return json_error(exc.status, exc.error, exc.message, exc.headers)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -5,11 +5,11 @@ Nothing pasted here is stored or logged: no Redis, no session (the session inter
 """
 import json
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from jwt.algorithms import get_default_algorithms
 
-from .errors import json_error
+from .errors import json_body, json_error
 from .jose_decode import Malformed, expired, split
 from .jose_keys import FAMILY, KeyMismatch, verification_key
 
@@ -75,19 +75,8 @@ def page():
 @bp.post("/api/inspect")
 def api():
     """Decode `token` and, when a `key` is given, verify it; nothing is stored or logged."""
-    if not request.is_json:
-        return json_error(415, "unsupported_media_type",
-                          _("Send the body as JSON (Content-Type: application/json)."))
-    try:
-        body = request.get_json(silent=True)
-    except Exception:  # e.g. nesting too deep for the parser: as unreadable as bad JSON
-        body = None
-    if not isinstance(body, dict):
-        return json_error(400, "invalid_request", _("The body must be a JSON object."))
-    token, key = body.get("token"), body.get("key")
-    if not isinstance(token, str) or not token:
-        return json_error(400, "invalid_request",
-                          _("These fields must be non-empty strings: %(fields)s.", fields="token"))
+    body = json_body("token")
+    token, key = body["token"], body.get("key")
     if isinstance(key, dict):
         key = json.dumps(key)  # a JWK sent as a JSON object rather than as text
     elif key is not None and not isinstance(key, str):

@@ -3,25 +3,12 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from . import token_issue, token_store, trace, users
-from .errors import json_error
+from .errors import BadRequest, json_body, json_error
 from .limits import failed_login_limit
 from .token_verify import StoreUnavailable, TokenError, decode, verify_access
 
 bp = Blueprint("jwt_flow", __name__)
 REALM = 'Bearer realm="session-vs-jwt-lab"'
-
-
-class BadRequest(Exception):
-    """A request the API cannot read: answered 400 (or 415) with the reason."""
-
-    def __init__(self, status, error, message, headers=None):
-        super().__init__(message)
-        self.status, self.error, self.message, self.headers = status, error, message, headers
-
-
-@bp.errorhandler(BadRequest)
-def bad_request(exc):
-    return json_error(exc.status, exc.error, exc.message, exc.headers)
 
 
 @bp.errorhandler(TokenError)
@@ -43,21 +30,6 @@ def store_unavailable(exc):
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1: never cache tokens
     return response
-
-
-def json_body(*fields):
-    """The request's JSON object with string `fields`; BadRequest otherwise."""
-    if not request.is_json:
-        raise BadRequest(415, "unsupported_media_type",
-                         _("Send the body as JSON (Content-Type: application/json)."))
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest(400, "invalid_request", _("The body must be a JSON object."))
-    missing = [f for f in fields if not isinstance(body.get(f), str) or not body.get(f)]
-    if missing:
-        raise BadRequest(400, "invalid_request", _("These fields must be non-empty strings: "
-                                                   "%(fields)s.", fields=", ".join(missing)))
-    return body
 
 
 def bearer_token():

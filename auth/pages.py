@@ -5,15 +5,9 @@ from flask import (Blueprint, current_app, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 
 from . import users
-from .errors import json_error
-from .jwt_flow import BadRequest, json_body
+from .errors import json_body, json_error
 
 bp = Blueprint("pages", __name__)
-
-
-@bp.errorhandler(BadRequest)
-def bad_request(exc):
-    return json_error(exc.status, exc.error, exc.message, exc.headers)
 
 
 @bp.get("/")

@@ -210,3 +210,11 @@ def test_form_login_is_rate_limited_too(make_app):
 
 def test_other_endpoints_carry_no_rate_limit_headers(client):
     assert "X-RateLimit-Limit" not in client.get("/api/baseline").headers
+
+
+@pytest.mark.parametrize("path", ["/api/jwt/login", "/api/jwt/refresh", "/api/signup",
+                                  "/api/inspect"])
+def test_json_nested_too_deep_is_400(client, path):
+    deep = "[" * 100000 + "]" * 100000
+    response = client.post(path, data=deep, content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"

@@ -69,7 +69,7 @@ def home():
     """What this flow stores and where: the cookie the browser sent and the Redis key, live."""
     iface = current_app.session_interface
     stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
-    stored["masked_key"] = session_store.KEY_PREFIX + session_store.mask(session.sid)
+    stored["masked_key"] = session_store.KEY_PREFIX + trace.mask(session.sid)
     return render_template("session/home.html", cookie=cookie_facts(), stored=stored,
                            idle=iface.idle, absolute=iface.absolute)
 
@@ -80,7 +80,7 @@ def cookie_facts():
     name = iface.get_cookie_name(current_app)
     sid = request.cookies.get(name, "")
     return {
-        "name": name, "length": len(sid), "masked": session_store.mask(sid),
+        "name": name, "length": len(sid), "masked": trace.mask(sid),
         "httponly": iface.get_cookie_httponly(current_app),
         "samesite": iface.get_cookie_samesite(current_app),
         "secure": iface.get_cookie_secure(current_app), "path": iface.get_cookie_path(current_app),
@@ -101,7 +101,7 @@ def me():
     return jsonify({"user": g.user,
                     "session": {"ttl": current_app.session_interface.idle,
                                 "bytes": session.store_bytes,
-                                "key": session_store.KEY_PREFIX + session_store.mask(session.sid)},
+                                "key": session_store.KEY_PREFIX + trace.mask(session.sid)},
                     "cookie": cookie})
 
 

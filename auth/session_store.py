@@ -18,6 +18,8 @@ import redis
 from flask import request
 from flask_session.redis import RedisSessionInterface
 
+from . import trace
+
 log = logging.getLogger(__name__)
 KEY_PREFIX = "session:"
 SID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -144,8 +146,6 @@ def _replace_with_503(response):
 
 def describe(client, sid):
     """Read back, live from Redis, what the store holds for this session id (for the pages)."""
-    from . import trace  # trace imports mask() from here
-
     key = KEY_PREFIX + sid
     with client.pipeline(transaction=False) as pipe, trace.step("redis-pipeline",
                                                                 "GET + TTL session key"):
@@ -154,10 +154,3 @@ def describe(client, sid):
         raw, ttl = pipe.execute()
     return {"key": key, "ttl": ttl, "bytes": len(raw) if raw else 0,
             "value": raw.decode("utf-8", "replace") if raw else None}
-
-
-def mask(secret):
-    """`9N0V…-tE`: enough to recognise an id in DevTools, not enough to replay it."""
-    if not secret:
-        return ""
-    return secret[:4] + "…" + secret[-3:] if len(secret) > 10 else "…"

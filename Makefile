@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test translations extract-messages clean bench loadtest
+.PHONY: run test extract-messages clean bench loadtest
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,12 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
-translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel -q compile -d translations
-
-run: $(VENV)/.installed translations
+# The app compiles translations/*.po itself when it starts (into instance/translations), so
+# `python app.py` is as bilingual as `make run`.
+run: $(VENV)/.installed
 	$(PY) app.py
 
-test: $(VENV)/.dev-installed translations
+test: $(VENV)/.dev-installed
 	$(PY) -m pytest
 
 # Measurements, not tests (they take minutes): `make bench` rewrites docs/bench/results.json and
@@ -31,10 +30,10 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PIP) install -q -r requirements-bench.txt
 	touch $@
 
-bench: $(VENV)/.installed translations
+bench: $(VENV)/.installed
 	$(PY) -m bench.run
 
-loadtest: $(VENV)/.bench-installed translations
+loadtest: $(VENV)/.bench-installed
 	$(PY) -m bench.loadtest
 
 # For developers adding text: re-extract and merge into the catalogues, then translate.

@@ -1,62 +1,67 @@
-"""Session vs JWT Lab: one Flask app serving both ways a server remembers who you are."""
+"""Session vs JWT Lab: one Flask app serving both ways a server remembers who you are.
+
+Where things are (see also the README's file map):
+  auth/session/store.py   where the session is stored (Redis, via Flask-Session)
+  auth/tokens/verify.py   where a token is verified (PyJWT); keys.py holds the key ring
+  auth/labs/              where a new lab goes (one sub-package each, one line in LABS)
+  auth/core/              what all of them share; auth/config.py every default
+"""
 import argparse
 import os
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
-from auth import (compare, config, cost, errors, i18n, inspect, jwt_flow, limits, pages,
-                  redis_store, session_flow, session_store, token_keys, token_store, trace, users)
+from auth import config, labs, pages, session, tokens
+from auth.core import errors, i18n, limits, redis_conn, server, trace, users
+from auth.core.extensions import csrf
+from auth.core.http import add_security_headers
+from auth.session.store import LabSessionInterface
+from auth.tokens import keys as token_keys, store as token_store
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
+# Every blueprint of the app: the pages around both flows, the two flows, then the labs.
+FEATURES = [pages.FEATURE, session.FEATURE, tokens.FEATURE, *labs.LABS]
 
 
 def create_app(test_config=None):
-    """Build the app; `test_config` overrides anything read from the environment."""
+    """Build the app; `test_config` overrides the defaults and anything read from the environment."""
     test_config = dict(test_config or {})
     instance = (test_config.pop("INSTANCE_PATH", None) or os.environ.get("INSTANCE_PATH")
                 or os.path.join(ROOT, "instance"))
     app = Flask(__name__, instance_path=os.path.abspath(instance))
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
-    app.config.from_mapping(config.from_env(app.instance_path))
-    app.config.update(
-        DATABASE=os.path.join(app.instance_path, "users.db"),
-        SESSION_COOKIE_NAME="lab_session",
-        SESSION_COOKIE_HTTPONLY=True,  # page scripts cannot read the session id
-        SESSION_COOKIE_SAMESITE="Lax",  # not sent on cross-site POSTs: a first CSRF barrier
-        SESSION_COOKIE_SECURE=False,  # made True per request when served over HTTPS
-        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it is tied to
-        BABEL_TRANSLATION_DIRECTORIES=os.path.join(ROOT, "translations"),
-    )
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.update(config.from_env())
+    app.config["DATABASE"] = os.path.join(app.instance_path, "users.db")
     app.config.update(test_config)
+    config.check(app.config)
     for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
         if not app.config.get(name):
             app.config[name] = config.load_secret(app.instance_path, name)
+    # Each feature names the paths that never need a session; the store skips them.
+    app.config["SESSION_SKIP_PREFIXES"] = tuple(app.config["SESSION_SKIP_PREFIXES"]) + tuple(
+        prefix for feature in FEATURES for prefix in feature.stateless)
 
-    client = app.config.get("REDIS_CLIENT") or redis_store.connect(app.config, app.instance_path)
+    client = app.config.get("REDIS_CLIENT") or redis_conn.connect(app.config, app.instance_path)
     app.extensions["lab_redis"] = trace.instrument_redis(client)
-    alg, sign, verify, public_pem = token_keys.load(app.config, app.instance_path)
-    app.extensions["lab_jwt_keys"] = {"alg": alg, "sign": sign, "verify": verify,
-                                      "public_pem": public_pem}
-    token_store.register(app, client)
-    app.session_interface = session_store.LabSessionInterface(app, client)
+    app.extensions["lab_keyring"] = token_keys.load(app.config, app.instance_path)
+    token_store.init_app(app, client)
+    limits.init_app(app, client)
+    app.session_interface = LabSessionInterface(app, client)
 
-    users.init_db(app)
-    i18n.init(app)
-    limits.init(app, client)
-    csrf = CSRFProtect(app)
-    # Bearer-token and JSON endpoints carry no ambient credential (no cookie is read), so there
-    # is nothing for a cross-site request to ride on; only cookie-authenticated forms need CSRF.
-    csrf.exempt(jwt_flow.bp)
-    csrf.exempt(pages.api_signup)
-    csrf.exempt(inspect.bp)  # stateless: reads only the JSON it is sent
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(session_flow.bp)
-    app.register_blueprint(jwt_flow.bp)
-    app.register_blueprint(inspect.bp)
-    app.register_blueprint(cost.bp)
-    app.register_blueprint(compare.bp)
-    errors.register(app)
+    users.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    for feature in FEATURES:
+        app.register_blueprint(feature.blueprint)
+        if feature.csrf_exempt:
+            csrf.exempt(feature.blueprint)
+        for view in feature.csrf_exempt_views:
+            csrf.exempt(view)
+    app.jinja_env.globals["nav"] = [f.nav for f in FEATURES if f.nav and f.name != "pages"]
+    app.jinja_env.globals["signup_nav"] = pages.FEATURE.nav
+    errors.init_app(app)
+    app.after_request(add_security_headers)
     # Outermost, so the Server-Timing header also covers the session save after the view.
     app.wsgi_app = trace.TraceMiddleware(app.wsgi_app, app.config["SESSION_COOKIE_NAME"])
     return app
@@ -64,19 +69,21 @@ def create_app(test_config=None):
 
 def main(argv=None):
     """Serve with waitress (a production WSGI server), not Flask's development server."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
-    parser.add_argument("--threads", type=int, default=8)
+    defaults = {**config.DEFAULTS, **config.from_env()}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=defaults["HOST"],
+                        help="0.0.0.0 to let a class on the LAN reach it (default %(default)s)")
+    parser.add_argument("--port", type=int, default=defaults["PORT"])
+    parser.add_argument("--threads", type=int, default=defaults["SERVER_THREADS"])
     args = parser.parse_args(argv)
     app = create_app()
-    from waitress import serve
-
     redis_client = app.extensions["lab_redis"]
-    print(f"Session vs JWT Lab: http://{args.host}:{args.port}/")
-    print(f"  Redis: {redis_client.lab_backend} ({redis_client.lab_location})")
-    print("  Demo accounts: " + ", ".join(f"{u}/{p} ({r})" for u, p, r in users.DEMO_USERS))
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="session-vs-jwt-lab")
+    banner = [f"Session vs JWT Lab: http://{args.host}:{args.port}/",
+              f"  Redis: {redis_client.lab_backend} ({redis_client.lab_location})",
+              "  Demo accounts: " + ", ".join(f"{u}/{p} ({r})" for u, p, r in users.DEMO_USERS)]
+    server.serve(app, args.host, args.port, args.threads,
+                 connection_limit=app.config["SERVER_CONNECTION_LIMIT"],
+                 channel_timeout=app.config["SERVER_CHANNEL_TIMEOUT"], banner=banner)
 
 
 if __name__ == "__main__":

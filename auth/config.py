@@ -1,15 +1,75 @@
-"""Configuration: read from environment variables, with safe defaults and generated secrets."""
+"""Every default in one place (as Flask-Session keeps its defaults), and what the environment may
+change. `create_app(test_config)` applies, in order: DEFAULTS, `from_env()`, then test_config."""
 import os
 import secrets
 from pathlib import Path
 
+# The algorithms the JWT flow can sign with (JWT_ALGORITHM). HS* share one secret; the others
+# sign with a private key generated into the instance folder and verify with its public half.
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "PS256", "ES256", "EdDSA")
 
-def _int_env(name, default):
-    """An integer from the environment; a typo falls back to the default instead of crashing."""
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
+DEFAULTS = {
+    # --- Stores -----------------------------------------------------------------------------
+    "REDIS_URL": None,  # None: an embedded redis-server under instance/redis
+    "REDIS_SOCKET_TIMEOUT": 1.0,  # seconds; a stalled Redis answers 503 fast, never hangs a page
+    "SEED_DEMO_USERS": True,
+    # --- Session flow -----------------------------------------------------------------------
+    "SESSION_COOKIE_NAME": "lab_session",
+    "SESSION_COOKIE_HTTPONLY": True,  # page scripts cannot read the session id
+    "SESSION_COOKIE_SAMESITE": "Lax",  # not sent on cross-site POSTs: a first CSRF barrier
+    "SESSION_COOKIE_SECURE": False,  # made True per request when served over HTTPS
+    "SESSION_LIFETIME": 1800,  # idle timeout, seconds (slid by every request)
+    "SESSION_ABSOLUTE_LIFETIME": 8 * 3600,  # from login, whatever happens
+    # Paths that never open a session (the features add their own, see auth/labs/__init__.py).
+    "SESSION_SKIP_PREFIXES": ("/static/", "/healthz"),
+    # --- JWT flow ---------------------------------------------------------------------------
+    "JWT_ALGORITHM": "HS256",
+    "JWT_ISSUER": "session-vs-jwt-lab",
+    "JWT_AUDIENCE": "session-vs-jwt-lab-api",
+    "JWT_LEEWAY": 2,  # seconds of clock skew forgiven on exp/nbf (RFC 7519 §4.1.4 "leeway")
+    "ACCESS_TOKEN_TTL": 300,
+    "REFRESH_TOKEN_TTL": 86400,
+    # --- Protection -------------------------------------------------------------------------
+    "LOGIN_RATE_LIMIT": 10,  # failed logins per username (both flows together) ...
+    "LOGIN_RATE_WINDOW": 60,  # ... per this many seconds
+    "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session it is tied to
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # --- Serving (python app.py / make run) -------------------------------------------------
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    # waitress: a class of hundreds on one LAN, each browser holding ~6 connections open.
+    "SERVER_THREADS": 8,
+    "SERVER_CONNECTION_LIMIT": 1000,
+    "SERVER_CHANNEL_TIMEOUT": 30,  # seconds an idle or half-sent connection is kept
+}
+
+# Settings the environment may override, with the type each is read as.
+_FROM_ENV = {
+    "REDIS_URL": str, "ACCESS_TOKEN_TTL": int, "REFRESH_TOKEN_TTL": int,
+    "SESSION_LIFETIME": int, "SESSION_ABSOLUTE_LIFETIME": int, "JWT_ALGORITHM": str,
+    "LOGIN_RATE_LIMIT": int, "LOGIN_RATE_WINDOW": int, "HOST": str, "PORT": int,
+}
+
+
+def from_env():
+    """The settings the environment sets (a typo in a number is ignored, not a crash)."""
+    found = {}
+    for name, kind in _FROM_ENV.items():
+        raw = os.environ.get(name)
+        if not raw:
+            continue
+        try:
+            found[name] = kind(raw)
+        except ValueError:
+            continue
+    return found
+
+
+def check(config):
+    """Refuse a configuration that would run insecurely or not at all, saying what to change."""
+    if config["JWT_ALGORITHM"] not in JWT_ALGORITHMS:
+        raise ValueError(f"JWT_ALGORITHM must be one of {', '.join(JWT_ALGORITHMS)}, "
+                         f"not {config['JWT_ALGORITHM']!r}")
 
 
 def load_secret(instance_path, name):
@@ -33,21 +93,3 @@ def load_secret(instance_path, name):
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     return value
-
-
-def from_env(instance_path):
-    """Build the config dict for create_app from the environment."""
-    return {
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        "ACCESS_TOKEN_TTL": _int_env("ACCESS_TOKEN_TTL", 300),
-        "REFRESH_TOKEN_TTL": _int_env("REFRESH_TOKEN_TTL", 86400),
-        "SESSION_LIFETIME": _int_env("SESSION_LIFETIME", 1800),
-        "SESSION_ABSOLUTE_LIFETIME": _int_env("SESSION_ABSOLUTE_LIFETIME", 8 * 3600),
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
-        "JWT_ISSUER": "session-vs-jwt-lab",
-        "JWT_AUDIENCE": "session-vs-jwt-lab-api",
-        "JWT_ALGORITHM": "HS256",
-        "JWT_LEEWAY": 2,
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "SEED_DEMO_USERS": True,
-    }

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench import locust_report, machine, served
+from bench import app_process, locust_report, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "classroom-pass"
@@ -42,7 +42,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     info = machine.describe()
     with tempfile.TemporaryDirectory(prefix="lab-loadtest-") as tmp:
-        server = served.Server(os.path.join(tmp, "instance"))
+        server = app_process.Server(os.path.join(tmp, "instance"))
         try:
             info["redis"] = server.redis_version()
             print(f"server: {server.url} (pid {server.proc.pid}, redis pid {server.redis_pid})")

@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from auth import cost_chart, cost_probe
-from bench import machine, report, server, steps
+from auth.labs.cost import chart as cost_chart, probe as cost_probe
+from bench import apps_in_process, machine, report, steps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,7 +35,7 @@ def _scenarios(lab, concurrency):
                         "headers": {"Content-Type": "application/json"},
                         "body": json.dumps({"refresh_token": token})})
     found["refresh"] = (lab.main, refresh)
-    # What-ifs (bench-only routes, see bench/server.py), measured in the same rounds.
+    # What-ifs (bench-only routes, see bench/apps_in_process.py), measured in the same rounds.
     found["whatif-jwt-no-revocation"] = (lab.main, [
         dict(s, path="/api/jwt/bench-no-revocation") for s in found["jwt-HS256"][1]])
     return found
@@ -115,7 +115,7 @@ def main(argv=None):
     parser.add_argument("--inproc", type=int, default=2000, help="in-process calls per scenario")
     parser.add_argument("--sizes", default="1000,100000", help="Redis memory test sizes")
     args = parser.parse_args(argv)
-    lab = server.Lab()
+    lab = apps_in_process.Lab()
     try:
         info = machine.describe(lab.redis_version())
         print(f"bench on {info['cpu']} ({info['cores']} cores), Python {info['python']}")

@@ -9,7 +9,7 @@ import uuid
 
 import jwt
 
-from auth import cost_probe
+from auth.labs.cost import probe as cost_probe
 
 
 def server_time(callers, n):
@@ -85,19 +85,19 @@ def profile(call, n=2000, top=12):
                      "calls_per_request": round(calls / n, 1),
                      "own_us": round(own / n * 1e6, 1),
                      "cumulative_us": round(cumulative / n * 1e6, 1)})
-    ours = [r for r in rows if r["function"].startswith(("auth/", "app.py", "bench/server"))]
+    ours = [r for r in rows if r["function"].startswith(("auth/", "app.py", "bench/apps_in_process"))]
     return {"own": sorted(rows, key=lambda r: r["own_us"], reverse=True)[:top],
             "ours": sorted(ours, key=lambda r: r["cumulative_us"], reverse=True)[:top]}
 
 
 def signing(app, n=200):
     """µs to sign one access token with the app's algorithm (login and refresh pay it twice)."""
-    keys = app.extensions["lab_jwt_keys"]
+    key = app.extensions["lab_keyring"].current
     claims = {"sub": "1", "jti": uuid.uuid4().hex, "exp": int(time.time()) + 60}
     samples = []
     for _ in range(n):
         started = time.perf_counter()
-        jwt.encode(claims, keys["sign"], algorithm=keys["alg"])
+        jwt.encode(claims, key.sign, algorithm=key.alg, headers={"kid": key.kid})
         samples.append(time.perf_counter() - started)
     return cost_probe.summary(samples)
 

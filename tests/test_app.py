@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from app import create_app
-from conftest import bearer, jwt_login, session_login
+from tests.helpers import bearer, jwt_login, session_login
 
 
 def test_home_links_both_flows(client):
@@ -175,7 +175,7 @@ def test_passwords_are_hashed(app):
 
 
 def test_failed_logins_are_rate_limited_per_user(make_app):
-    client = make_app(LOGIN_RATE_LIMIT="3 per minute").test_client()
+    client = make_app(LOGIN_RATE_LIMIT=3).test_client()
     for _ in range(3):
         assert client.post("/api/jwt/login",
                            json={"username": "alice", "password": "bad"}).status_code == 401
@@ -187,7 +187,7 @@ def test_failed_logins_are_rate_limited_per_user(make_app):
 
 
 def test_successful_logins_do_not_count(make_app):
-    client = make_app(LOGIN_RATE_LIMIT="2 per minute").test_client()
+    client = make_app(LOGIN_RATE_LIMIT=2).test_client()
     for _ in range(5):
         jwt_login(client)
     assert session_login(client).status_code == 303
@@ -201,7 +201,7 @@ def test_create_app_without_test_config(tmp_path, monkeypatch, redis_server):
 
 
 def test_form_login_is_rate_limited_too(make_app):
-    client = make_app(LOGIN_RATE_LIMIT="2 per minute").test_client()
+    client = make_app(LOGIN_RATE_LIMIT=2).test_client()
     for _ in range(2):
         assert session_login(client, "alice", "bad").status_code == 401
     blocked = session_login(client, "alice", "bad")

@@ -64,8 +64,8 @@ def test_compare_page_shows_real_wire_sizes(page, live_server):
     page.on("request", remember)
     with page.expect_response("**/api/jwt/me"):
         page.click("#login-both")
-    page.wait_for_function("document.getElementById('j-sent').textContent.includes('bytes')")
-    page.wait_for_function("document.getElementById('s-sent').textContent.includes('bytes')")
+    page.wait_for_function("() => document.getElementById('j-sent').textContent.includes('bytes')")
+    page.wait_for_function("() => document.getElementById('s-sent').textContent.includes('bytes')")
     # The byte counts the page shows are the real header sizes the browser sent.
     cookie_line = len(f"Cookie: {sent['session/me']['cookie']}\r\n")
     auth_line = len(f"Authorization: {sent['jwt/me']['authorization']}\r\n")
@@ -85,13 +85,13 @@ def test_compare_page_shows_real_wire_sizes(page, live_server):
                            arg=before, timeout=15000)
     # Logout, then replay the old credentials: both refused.
     page.click("#s-logout")
-    page.wait_for_function("!document.getElementById('s-replay').disabled")
+    page.wait_for_function("() => !document.getElementById('s-replay').disabled")
     page.click("#s-replay")
-    page.wait_for_function("document.getElementById('s-after').textContent.includes('401')")
+    page.wait_for_function("() => document.getElementById('s-after').textContent.includes('401')")
     page.click("#j-logout")
-    page.wait_for_function("!document.getElementById('j-replay').disabled")
+    page.wait_for_function("() => !document.getElementById('j-replay').disabled")
     page.click("#j-replay")
-    page.wait_for_function("document.getElementById('j-after').textContent.includes('401')")
+    page.wait_for_function("() => document.getElementById('j-after').textContent.includes('401')")
     assert "revoked" in page.inner_text("#j-after")
 
 

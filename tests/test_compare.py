@@ -1,5 +1,5 @@
 """The compare page and the JSON it needs: fetch logins, the dead-id replay, the JWT store view."""
-from conftest import bearer, jwt_login
+from tests.helpers import bearer, jwt_login
 
 JSON = {"Accept": "application/json"}
 

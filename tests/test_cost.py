@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from auth import cost_live, cost_probe
+from auth.labs.cost import live as cost_live, probe as cost_probe
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bench.served import Server, alive
-from conftest import bearer, jwt_login, session_login
+from bench.app_process import Server, alive
+from tests.helpers import bearer, jwt_login, session_login
 
 ROOT = Path(__file__).resolve().parent.parent
 REFUSED = "The revocation list cannot be checked right now"

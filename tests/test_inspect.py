@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
-import rfc7515 as rfc
-from conftest import jwt_login
+from tests import rfc7515 as rfc
+from tests.helpers import jwt_login
 
 ALGORITHMS = get_default_algorithms()
 
@@ -164,7 +164,7 @@ def test_lab_rs256_token_and_its_key_confusion(make_app):
     app = make_app(JWT_ALGORITHM="RS256")
     client = app.test_client()
     token = jwt_login(client)["access_token"]
-    public_pem = app.extensions["lab_jwt_keys"]["public_pem"]
+    public_pem = app.extensions["lab_keyring"].current.public_pem
     assert answer(client, token, public_pem)["verified"] is True
     assert "RS256" in client.get("/inspect").get_data(as_text=True)
     # The classic attack: re-sign the claims with HS256, using the public PEM text as the

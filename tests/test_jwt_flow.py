@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from conftest import bearer, jwt_login
+from tests.helpers import bearer, jwt_login
 
 REQUIRED_ACCESS = {"iss", "aud", "sub", "iat", "nbf", "exp", "jti", "type", "username", "role",
                    "fam"}
@@ -19,6 +19,8 @@ def claims_of(token):
 
 
 def sign(app, claims, alg="HS256", key=None, headers=None):
+    """Sign as the server would: its secret by default, and its kid in the header unless given."""
+    headers = {"kid": app.extensions["lab_keyring"].current.kid} if headers is None else headers
     return jwt.encode(claims, key or app.config["JWT_SECRET_KEY"], algorithm=alg, headers=headers)
 
 
@@ -281,7 +283,8 @@ def test_revocation_survives_re_encoding(client, app):
     claims = claims_of(token)
     # Same claims, other key order and an extra header field: another string, still validly
     # signed with the server's key. A denylist of token strings would let it through.
-    respelled = sign(app, dict(reversed(list(claims.items()))), headers={"kid": "lab"})
+    kid = app.extensions["lab_keyring"].current.kid
+    respelled = sign(app, dict(reversed(list(claims.items()))), headers={"kid": kid, "x": "lab"})
     assert respelled != token
     _refused(client, respelled, "revoked")
     # A non-canonical base64url signature (unused low bits flipped) is refused outright.

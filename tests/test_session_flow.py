@@ -4,7 +4,7 @@ import time
 
 from flask import request
 
-from conftest import csrf_token, session_cookie, session_login
+from tests.helpers import csrf_token, session_cookie, session_login
 
 
 def test_login_stores_user_in_redis_and_regenerates_id(client, r):

@@ -1,7 +1,7 @@
 """The server's trace (Server-Timing) and what it reports about the wire (X-Lab-* headers)."""
 import re
 
-from conftest import bearer, csrf_token, jwt_login, session_cookie, session_login
+from tests.helpers import bearer, csrf_token, jwt_login, session_cookie, session_login
 
 STEP = re.compile(r'([a-z-]+);dur=([0-9.]+)(?:;desc="([^"]*)")?')
 

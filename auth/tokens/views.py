@@ -2,10 +2,12 @@
 from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 
-from . import token_issue, token_store, trace, users
-from .errors import BadRequest, json_body, json_error
-from .limits import failed_login_limit
-from .token_verify import StoreUnavailable, TokenError, decode, verify_access
+from ..core import trace, users
+from ..core.errors import ApiError, json_body, json_error
+from ..core.http import no_store
+from ..core.limits import login_attempt
+from . import issue as token_issue, store as token_store
+from .verify import StoreUnavailable, TokenError, decode, verify_access
 
 bp = Blueprint("jwt_flow", __name__)
 REALM = 'Bearer realm="session-vs-jwt-lab"'
@@ -26,10 +28,7 @@ def store_unavailable(exc):
                         "accepted (fail closed). Try again in a moment."), {"Retry-After": "5"})
 
 
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1: never cache tokens
-    return response
+bp.after_request(no_store)  # RFC 6749 §5.1: never cache tokens
 
 
 def bearer_token():
@@ -37,14 +36,14 @@ def bearer_token():
     header = request.headers.get("Authorization", "").strip()
     scheme, _sep, rest = header.partition(" ")
     if not header or scheme.lower() != "bearer":
-        raise BadRequest(401, "missing_token",
-                         _("Send the access token in an Authorization: Bearer header."),
-                         {"WWW-Authenticate": REALM})
+        raise ApiError(401, "missing_token",
+                       _("Send the access token in an Authorization: Bearer header."),
+                       {"WWW-Authenticate": REALM})
     parts = rest.split()
     if len(parts) != 1:
-        raise BadRequest(400, "invalid_request",
-                         _("The Authorization header must be exactly 'Bearer <token>'."),
-                         {"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
+        raise ApiError(400, "invalid_request",
+                       _("The Authorization header must be exactly 'Bearer <token>'."),
+                       {"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
     return parts[0]
 
 
@@ -55,11 +54,12 @@ def page():
 
 
 @bp.post("/api/jwt/login")
-@failed_login_limit()
 def login():
     """Check the password once, then hand out a signed access token and a refresh token."""
     body = json_body("username", "password")
-    user = users.authenticate(body["username"], body["password"])
+    with login_attempt(body["username"]) as attempt:
+        user = users.authenticate(body["username"], body["password"])
+        attempt.ok = user is not None
     if user is None:
         return json_error(401, "invalid_credentials", _("Wrong username or password."))
     access, refresh, refresh_claims = token_issue.issue_pair(user)
@@ -88,14 +88,12 @@ def refresh():
         old = decode(body["refresh_token"], "refresh")
     except TokenError as exc:
         return _invalid_grant(exc.message)
-    with trace.step("db-user", "SELECT user by id (current role)"):
-        row = users.get_db().execute("SELECT * FROM users WHERE id = ?",
-                                     (old["sub"],)).fetchone()
-    if row is None:
+    user = users.get(old["sub"])
+    if user is None:
         token_store.revoke_family(old["fam"])
         return _invalid_grant(_("The account no longer exists."))
     # The role is read again here: a refresh is where a changed role reaches the token.
-    access, new_refresh, new_claims = token_issue.issue_pair(users.public(row), old["fam"])
+    access, new_refresh, new_claims = token_issue.issue_pair(user, old["fam"])
     outcome = token_store.rotate(old, new_claims)
     if outcome == token_store.REUSED:
         return _invalid_grant(_("This refresh token was already used. Reuse means it may be "

@@ -7,11 +7,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .limits import RateLimited
+
 log = logging.getLogger(__name__)
 
 
-class BadRequest(Exception):
-    """A request an API cannot read: answered 400 (or 401, 415) with the reason, as JSON."""
+class ApiError(Exception):
+    """An API request refused with a status (400, 401, 415, ...) and a reason, answered as JSON."""
 
     def __init__(self, status, error, message, headers=None):
         super().__init__(message)
@@ -19,19 +21,19 @@ class BadRequest(Exception):
 
 
 def json_body(*fields):
-    """The request's JSON object with string `fields`; BadRequest otherwise."""
+    """The request's JSON object with string `fields`; ApiError otherwise."""
     if not request.is_json:
-        raise BadRequest(415, "unsupported_media_type",
+        raise ApiError(415, "unsupported_media_type",
                          _("Send the body as JSON (Content-Type: application/json)."))
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # nesting too deep for the parser: as unreadable as bad JSON
         body = None
     if not isinstance(body, dict):
-        raise BadRequest(400, "invalid_request", _("The body must be a JSON object."))
+        raise ApiError(400, "invalid_request", _("The body must be a JSON object."))
     missing = [f for f in fields if not isinstance(body.get(f), str) or not body.get(f)]
     if missing:
-        raise BadRequest(400, "invalid_request", _("These fields must be non-empty strings: "
+        raise ApiError(400, "invalid_request", _("These fields must be non-empty strings: "
                                                    "%(fields)s.", fields=", ".join(missing)))
     return body
 
@@ -82,12 +84,16 @@ def respond(status, code, message=None, headers=None):
     return make_response(body, status, headers or {})
 
 
-def register(app):
+def init_app(app):
     """Install the error handlers on the app."""
 
-    @app.errorhandler(BadRequest)
+    @app.errorhandler(ApiError)
     def bad_request(exc):
         return json_error(exc.status, exc.error, exc.message, exc.headers)
+
+    @app.errorhandler(RateLimited)
+    def rate_limited(exc):
+        return respond(429, "rate_limited", headers={"Retry-After": str(exc.retry_after)})
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -98,12 +104,7 @@ def register(app):
     def http_error(exc):
         code = (exc.name or "error").lower().replace(" ", "_")
         headers = {}
-        if exc.code == 429:
-            code = "rate_limited"
-            headers = dict(exc.get_response().headers)
-            headers.pop("Content-Type", None)
-            headers.pop("Content-Length", None)
-        elif exc.code == 405 and exc.valid_methods:
+        if exc.code == 405 and exc.valid_methods:
             headers = {"Allow": ", ".join(exc.valid_methods)}
         return respond(exc.code or 500, code, headers=headers)
 

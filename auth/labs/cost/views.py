@@ -9,8 +9,8 @@ from flask import (Blueprint, abort, current_app, jsonify, make_response, render
                    request, url_for)
 from flask_babel import gettext as _
 
-from . import cost_chart, cost_live
-from .errors import json_error
+from ...core.errors import json_error
+from . import chart as cost_chart, live as cost_live
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _stored(name):
 @bp.get("/cost")
 def page():
     """What each flow costs the server: committed measurements, the chart, a live re-run."""
-    return render_template("cost.html", results=_stored("results.json"),
+    return render_template("labs/cost/index.html", results=_stored("results.json"),
                            loadtest=_stored("loadtest.json"),
                            default_requests=cost_live.DEFAULT_REQUESTS,
                            max_requests=cost_live.MAX_REQUESTS)

@@ -10,7 +10,7 @@ import time
 
 import redis
 
-from . import cost_probe
+from . import probe as cost_probe
 
 log = logging.getLogger(__name__)
 DEFAULT_REQUESTS = 200  # per scenario
@@ -100,6 +100,6 @@ def _report(app, samples, errors, steps, truncated):
         ratio = row["median_us"] / base if base and row["median_us"] else None
         row["vs_baseline"] = round(ratio, 2) if ratio else None
     # JSON objects lose their order on the way (Flask sorts keys): say it explicitly.
-    return {"algorithm": app.extensions["lab_jwt_keys"]["alg"], "scenarios": scenarios,
+    return {"algorithm": app.extensions["lab_keyring"].alg, "scenarios": scenarios,
             "steps": steps, "order": list(scenarios), "step_order": list(steps),
             "truncated": truncated}

@@ -10,7 +10,8 @@ from . import trace
 
 DEMO_USERS = [("alice", "alice123", "user"), ("bob", "bob123", "user"),
               ("admin", "admin123", "admin")]
-USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
+# \Z, not $: "$" also matches before a trailing newline, which would let "alice\n" sign up.
+USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}\Z")
 MIN_PASSWORD = 8
 # Checked against when the username is unknown, so both failures cost the same time
 # (no user enumeration by timing).
@@ -49,7 +50,7 @@ def close_db(_exc=None):
         db.close()
 
 
-def init_db(app):
+def init_app(app):
     """Create the table and, on first start, the demo accounts."""
     with sqlite3.connect(app.config["DATABASE"]) as db:
         db.executescript(SCHEMA)
@@ -65,6 +66,32 @@ def init_db(app):
 def public(row):
     """What the flows may show or embed about a user (never the hash)."""
     return {"id": row["id"], "username": row["username"], "role": row["role"]}
+
+
+def get(user_id):
+    """The public user dict for an id (int or its string form, as in a token's sub), or None."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    with trace.step("db-user", "SELECT user by id (current role)"):
+        row = get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+    return public(row) if row else None
+
+
+def first():
+    """The oldest account (the cost probe's stand-in user), or None when there is none."""
+    row = get_db().execute("SELECT * FROM users ORDER BY id LIMIT 1").fetchone()
+    return public(row) if row else None
+
+
+def set_role(username, role):
+    """Change a user's role; True when the user exists."""
+    db = get_db()
+    with db:
+        changed = db.execute("UPDATE users SET role = ? WHERE username = ?",
+                             (role, username)).rowcount
+    return changed == 1
 
 
 def authenticate(username, password):

@@ -7,9 +7,11 @@ from flask import (Blueprint, current_app, g, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from . import session_store, trace, users
-from .errors import json_error, wants_json
-from .limits import failed_login_limit
+from ..core import trace, users
+from ..core.errors import json_error, wants_json
+from ..core.http import local_path, no_store
+from ..core.limits import login_attempt
+from . import store as session_store
 
 bp = Blueprint("session_flow", __name__)
 
@@ -22,11 +24,8 @@ def load_user():
     g.user = session.get("user")
 
 
-@bp.after_request
-def no_store(response):
-    # Pages showing a user's session must never be cached by the browser or a proxy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Pages showing a user's session must never be cached by the browser or a proxy.
+bp.after_request(no_store)
 
 
 def login_required(view):
@@ -39,14 +38,16 @@ def login_required(view):
 
 
 @bp.route("/session/login", methods=["GET", "POST"])
-@failed_login_limit()
 def login():
     """Form login; on success the session id is regenerated (no fixation) and the user stored."""
     if request.method == "GET":
         if g.user:
             return redirect(url_for("session_flow.home"))
         return render_template("session/login.html", demo=users.DEMO_USERS)
-    user = users.authenticate(request.form.get("username"), request.form.get("password"))
+    username = request.form.get("username")
+    with login_attempt(username) as attempt:
+        user = users.authenticate(username, request.form.get("password"))
+        attempt.ok = user is not None
     if user is None and wants_json():
         return json_error(401, "invalid_credentials", _("Wrong username or password."))
     if user is None:
@@ -60,7 +61,9 @@ def login():
     current_app.session_interface.regenerate(session)
     if wants_json():  # the compare page logs in with fetch(); it needs the new session's token
         return jsonify({"user": user, "csrf_token": generate_csrf()})
-    return redirect(url_for("session_flow.home"), code=303)
+    # Back where login_required sent the user from (a local path only), else the session page.
+    return redirect(local_path(request.args.get("next")) or url_for("session_flow.home"),
+                    code=303)
 
 
 @bp.get("/session/")
@@ -69,7 +72,6 @@ def home():
     """What this flow stores and where: the cookie the browser sent and the Redis key, live."""
     iface = current_app.session_interface
     stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
-    stored["masked_key"] = session_store.KEY_PREFIX + trace.mask(session.sid)
     return render_template("session/home.html", cookie=cookie_facts(), stored=stored,
                            idle=iface.idle, absolute=iface.absolute)
 
@@ -101,7 +103,7 @@ def me():
     return jsonify({"user": g.user,
                     "session": {"ttl": current_app.session_interface.idle,
                                 "bytes": session.store_bytes,
-                                "key": session_store.KEY_PREFIX + trace.mask(session.sid)},
+                                "key": session_store.masked_key(session.sid)},
                     "cookie": cookie})
 
 

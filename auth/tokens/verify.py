@@ -3,6 +3,8 @@
 Every failure becomes a TokenError with a reason a learner can read; nothing on this path may
 raise anything else, because a crafted token must never turn into a 500.
 """
+import math
+import re
 from time import perf_counter
 
 import jwt
@@ -10,7 +12,11 @@ import redis
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import token_store, trace
+from ..core import trace
+from . import store as token_store
+from .keys import ring
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 REQUIRED = {
     "access": ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "type", "fam"],
@@ -50,43 +56,90 @@ def _message(exc):
     return "malformed", _("The token is not a well-formed signed JWT.")
 
 
-def _verified_type(token, keys):
+def _verified_type(token, key):
     """On the error path only: is this a genuine token of the *other* type? (for the message)"""
     try:
-        return jwt.decode(token, keys["verify"], algorithms=[keys["alg"]],
+        return jwt.decode(token, key.verify, algorithms=[key.alg],
                           options={"require": ["type"], "verify_aud": False}).get("type")
     except Exception:  # the token is refused either way; this only picks the wording
         return None
 
 
+def _compact(token):
+    """Three unpadded base64url parts (RFC 7515 §7.1); PyJWT alone would also take "sig=".
+
+    The inspector (auth/jose/decode.py) applies the same rule, so the two never disagree.
+    """
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3 or not all(_B64URL.fullmatch(p) and len(p) % 4 != 1 for p in parts):
+        raise TokenError("malformed", _("The token is not a well-formed signed JWT."))
+
+
+def _key_for(token):
+    """The ring's key named by the token's `kid` header; TokenError when there is none."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except Exception:  # a header that is not base64url JSON
+        raise TokenError("malformed", _("The token is not a well-formed signed JWT.")) from None
+    if header.get("alg") != ring().alg:  # "none", or any algorithm but the pinned one
+        raise TokenError(*_message(jwt.InvalidAlgorithmError()))
+    key = ring().find(header.get("kid"))
+    if key is None:
+        raise TokenError("unknown_key", _("The token names a key (kid) this server does not "
+                                          "have: it was signed by another server, or with a key "
+                                          "that was rotated out."))
+    return key
+
+
 def decode(token, expected_type):
     """Verify `token` and return its claims; raise TokenError when it must be refused."""
     cfg = current_app.config
-    keys = current_app.extensions["lab_jwt_keys"]
     access = expected_type == "access"
     started = perf_counter()
+    alg = ring().alg
     try:
+        _compact(token)
+        key = _key_for(token)
+        alg = key.alg
         claims = jwt.decode(
-            token, keys["verify"], algorithms=[keys["alg"]],  # pinned: never read from the token
+            token, key.verify, algorithms=[key.alg],  # pinned by the key: never by the token
             audience=cfg["JWT_AUDIENCE"] if access else None,
             issuer=cfg["JWT_ISSUER"] if access else None,
             leeway=cfg["JWT_LEEWAY"],
             options={"require": REQUIRED[expected_type], "verify_aud": access},
         )
+    except TokenError:
+        raise
     except (jwt.MissingRequiredClaimError, jwt.InvalidAudienceError) as exc:
-        other = _verified_type(token, keys)
+        other = _verified_type(token, key)
         if other and other != expected_type:
             raise _wrong_type(expected_type) from None
         raise TokenError(*_message(exc)) from None
     except Exception as exc:  # PyJWT can raise more than InvalidTokenError on crafted input
         raise TokenError(*_message(exc)) from None
     finally:
-        trace.add("jwt-verify", started, f"{keys['alg']} signature + claims")
+        trace.add("jwt-verify", started, f"{alg} signature + claims")
     if claims.get("type") != expected_type:
         raise _wrong_type(expected_type)
     if not all(isinstance(claims[c], str) for c in ("sub", "jti", "fam")):
         raise TokenError("malformed", _("The token's sub, jti and fam claims must be strings."))
+    _check_times(claims, expected_type)
     return claims
+
+
+def _check_times(claims, expected_type):
+    """NumericDate claims are numbers (PyJWT would take "123" or true), and the lifetime is no
+    longer than this server ever issues (so a huge exp can never outlive its denylist entry)."""
+    times = [claims[c] for c in ("iat", "nbf", "exp") if c in claims]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               for v in times):
+        raise TokenError("malformed", _("The token's iat, nbf and exp claims must be numbers "
+                                        "(NumericDate, RFC 7519 §2)."))
+    ttl = current_app.config["ACCESS_TOKEN_TTL" if expected_type == "access"
+                             else "REFRESH_TOKEN_TTL"]
+    if claims["exp"] - claims["iat"] > ttl + current_app.config["JWT_LEEWAY"]:
+        raise TokenError("lifetime_too_long", _("The token's lifetime (exp - iat) is longer than "
+                                                "this server issues, so it is refused."))
 
 
 def _wrong_type(expected):

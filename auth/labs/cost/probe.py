@@ -13,7 +13,9 @@ import redis
 from flask import request
 from werkzeug.test import EnvironBuilder
 
-from . import session_store, token_issue, token_store, token_verify, users
+from ...core import users
+from ...session import store as session_store
+from ...tokens import issue as token_issue, store as token_store, verify as token_verify
 
 SCENARIOS = ("baseline", "session", "jwt", "refresh")
 _PROBE_USER = {"id": 0, "username": "cost-probe", "role": "user"}
@@ -22,12 +24,12 @@ _PROBE_USER = {"id": 0, "username": "cost-probe", "role": "user"}
 def prepare(app):
     """A live session and a JWT pair made directly in the store (no password hashing)."""
     with app.app_context():
-        row = users.get_db().execute("SELECT * FROM users ORDER BY id LIMIT 1").fetchone()
-        user = users.public(row) if row else _PROBE_USER  # refresh re-reads the user's row
+        row = users.first()
+        user = row or _PROBE_USER  # refresh re-reads the user's row
         iface = app.session_interface
         sid = secrets.token_urlsafe(32)
         data = iface.serializer.encode({"user": user, "_created": int(time.time())})
-        app.extensions["lab_redis"].set(session_store.KEY_PREFIX + sid, data, ex=iface.idle)
+        app.extensions["lab_redis"].set(session_store.key(sid), data, ex=iface.idle)
         access, refresh, claims = token_issue.issue_pair(user)
         token_store.start_family(claims)
     return {"sid": sid, "access": access, "refresh": refresh if row else None,
@@ -37,7 +39,7 @@ def prepare(app):
 def cleanup(app, fx):
     """Delete the probe session and revoke the probe's token family."""
     with app.app_context():
-        app.extensions["lab_redis"].delete(session_store.KEY_PREFIX + fx["sid"])
+        app.extensions["lab_redis"].delete(session_store.key(fx["sid"]))
         token_store.revoke_family(fx["fam"])
 
 
@@ -111,17 +113,17 @@ def _interleaved(fns, n):
 
 def steps(app, fx, n=300):
     """Each step of the auth work next to its library floor (bare PyJWT decode, bare GET)."""
-    cfg, keys = app.config, app.extensions["lab_jwt_keys"]
+    cfg, signer = app.config, app.extensions["lab_keyring"].current
     # A bare client on the same connection pool: no tracing wrapper, nothing of ours.
     bare = redis.Redis(connection_pool=app.extensions["lab_redis"].connection_pool)
-    key = session_store.KEY_PREFIX + fx["sid"]
+    key = session_store.key(fx["sid"])
     cookie = f"{cfg['SESSION_COOKIE_NAME']}={fx['sid']}"
     iface = app.session_interface
     with app.test_request_context("/api/session/me", headers={"Cookie": cookie}):
         return _interleaved({
             "redis_get": lambda: bare.get(key),
-            "jwt_decode": lambda: jwt.decode(fx["access"], keys["verify"],
-                                             algorithms=[keys["alg"]],
+            "jwt_decode": lambda: jwt.decode(fx["access"], signer.verify,
+                                             algorithms=[signer.alg],
                                              audience=cfg["JWT_AUDIENCE"]),
             "verify_access": lambda: token_verify.verify_access(fx["access"]),
             "revocation_check": lambda: token_store.is_revoked({"jti": "probe",

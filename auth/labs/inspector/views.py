@@ -9,11 +9,12 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from jwt.algorithms import get_default_algorithms
 
-from .errors import json_body, json_error
-from .jose_decode import Malformed, expired, split
-from .jose_keys import FAMILY, KeyMismatch, verification_key
+from ...core.errors import json_body, json_error
+from ...jose.decode import Malformed, expired, split
+from ...tokens.keys import ring
+from ...jose.keys import FAMILY, KeyMismatch, verification_key
 
-bp = Blueprint("inspect", __name__)
+bp = Blueprint("inspector", __name__)
 ALGORITHMS = get_default_algorithms()
 
 
@@ -68,8 +69,9 @@ def verify(parts, key_text):
 @bp.get("/inspect")
 def page():
     """The inspector page: paste a token, give a key, see every part and claim explained."""
-    keys = current_app.extensions["lab_jwt_keys"]
-    return render_template("inspect.html", lab_alg=keys["alg"], lab_public_pem=keys["public_pem"])
+    key = ring().current
+    return render_template("labs/inspector/index.html", lab_alg=key.alg,
+                           lab_public_pem=key.public_pem)
 
 
 @bp.post("/api/inspect")

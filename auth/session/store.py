@@ -18,15 +18,21 @@ import redis
 from flask import request
 from flask_session.redis import RedisSessionInterface
 
-from . import trace
+from ..core import trace
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "session:"
 SID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
-# Requests that never need the session skip the store entirely: the JWT API is stateless, and
-# a session read there would blur exactly what the lab wants to show.
-STATELESS_PREFIXES = ("/api/jwt/", "/api/inspect", "/api/baseline", "/api/lab/", "/static/",
-                      "/healthz")
+
+
+def key(sid):
+    """The Redis key that holds session `sid` (the only place the format is written)."""
+    return KEY_PREFIX + sid
+
+
+def masked_key(sid):
+    """The key as a page may show it: the id part masked, so a projected screen leaks nothing."""
+    return KEY_PREFIX + trace.mask(sid)
 
 
 def _decode(raw):
@@ -46,6 +52,10 @@ class LabSessionInterface(RedisSessionInterface):
                          serialization_format="json", permanent=False)
         self.idle = int(app.config["SESSION_LIFETIME"])
         self.absolute = int(app.config["SESSION_ABSOLUTE_LIFETIME"])
+        # Requests that never need the session skip the store entirely (each feature declares
+        # its own in auth/labs/__init__.py): the JWT API is stateless, and a session read there
+        # would blur exactly what the lab wants to show.
+        self.skip_prefixes = tuple(app.config["SESSION_SKIP_PREFIXES"])
 
     def _fresh(self, **flags):
         # A skipped session is never saved, so it needs no random id (saves work per request).
@@ -59,7 +69,7 @@ class LabSessionInterface(RedisSessionInterface):
 
     def open_session(self, app, req):
         """Load the session named by the cookie with one GETEX, or start a fresh one."""
-        if req.path.startswith(STATELESS_PREFIXES):
+        if req.path.startswith(self.skip_prefixes):
             return self._fresh(skip=True)
         sid = req.cookies.get(self.get_cookie_name(app))
         if not sid or not SID_RE.match(sid):
@@ -134,7 +144,7 @@ class LabSessionInterface(RedisSessionInterface):
 
 
 def _replace_with_503(response):
-    from .errors import respond
+    from ..core.errors import respond
 
     error = respond(503, "store_unavailable", headers={"Retry-After": "5"})
     response.set_data(error.get_data())
@@ -146,11 +156,12 @@ def _replace_with_503(response):
 
 def describe(client, sid):
     """Read back, live from Redis, what the store holds for this session id (for the pages)."""
-    key = KEY_PREFIX + sid
+    name = key(sid)
     with client.pipeline(transaction=False) as pipe, trace.step("redis-pipeline",
                                                                 "GET + TTL session key"):
-        pipe.get(key)
-        pipe.ttl(key)
+        pipe.get(name)
+        pipe.ttl(name)
         raw, ttl = pipe.execute()
-    return {"key": key, "ttl": ttl, "bytes": len(raw) if raw else 0,
+    return {"key": name, "masked_key": masked_key(sid), "ttl": ttl,
+            "bytes": len(raw) if raw else 0,
             "value": raw.decode("utf-8", "replace") if raw else None}

@@ -1,11 +1,12 @@
-"""The compare page: one user in both flows, side by side, every cell read from live data."""
+"""The compare page's views: the page, and what the server keeps for one token."""
 import re
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
-from . import trace, users
-from .errors import json_error
+from ...core import trace, users
+from ...core.errors import json_error
+from ...tokens import store as token_store
 
 bp = Blueprint("compare", __name__)
 _ID = re.compile(r"^[0-9a-f]{32}$")  # fam and jti are uuid4().hex
@@ -14,7 +15,7 @@ _ID = re.compile(r"^[0-9a-f]{32}$")  # fam and jti are uuid4().hex
 @bp.get("/compare")
 def page():
     """Two columns, session | JWT, filled in by static/js/compare.js from the real responses."""
-    return render_template("compare.html", demo=users.DEMO_USERS,
+    return render_template("labs/compare/index.html", demo=users.DEMO_USERS,
                            cookie_name=current_app.config["SESSION_COOKIE_NAME"])
 
 
@@ -29,7 +30,7 @@ def jwt_store():
     if not _ID.match(fam) or not _ID.match(jti):
         return json_error(400, "invalid_request", _("fam and jti must be 32 hex characters."))
     client = current_app.extensions["lab_redis"]
-    keys = [f"jwt:fam:{fam}", f"jwt:famrevoked:{fam}", f"jwt:deny:{jti}"]
+    keys = token_store.keys_for({"fam": fam, "jti": jti})
     with client.pipeline(transaction=False) as pipe, trace.step("redis-pipeline",
                                                                 "TTL + MEMORY USAGE x3, DBSIZE"):
         for key in keys:

@@ -1,4 +1,5 @@
-"""The apps under test: one per JWT algorithm, all on one Redis, each behind its own waitress."""
+"""The apps under test, in this process: one per JWT algorithm, all on one Redis, each behind
+its own waitress thread (compare bench/app_process.py: `python app.py` as a child process)."""
 import logging
 import os
 import re
@@ -10,8 +11,9 @@ from flask import jsonify, request
 from waitress.server import create_server
 
 from app import create_app
-from auth import redis_store, token_verify
-from auth.token_keys import SUPPORTED
+from auth.core import redis_conn
+from auth.tokens import verify as token_verify
+from auth.config import JWT_ALGORITHMS as SUPPORTED
 
 # The embedded Redis of `make run` persists with AOF (fsync every second); so does this one, so
 # that a GETEX that slides the idle expiry costs here what it costs there.
@@ -90,5 +92,5 @@ class Lab:
             self.redis.shutdown(save=False)
         except Exception:  # already gone: nothing left to stop
             pass
-        redis_store.shutdown_embedded()  # none expected (REDIS_URL is set), but never leave one
+        redis_conn.shutdown_embedded()  # none expected (REDIS_URL is set), but never leave one
         self._tmp.cleanup()

@@ -1,0 +1,65 @@
+"""Language: a header toggle remembered in a cookie, else Accept-Language, else Korean.
+
+The catalogues are compiled from translations/*.po into the instance folder when the app starts
+(and again whenever a .po is newer), so the app is bilingual however it is started: `make run`,
+`python app.py`, or a test, with no separate compile step to forget.
+"""
+import os
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, redirect, request, url_for
+from flask_babel import get_locale
+
+from .extensions import babel
+from .http import local_path
+
+LANGUAGES = ("ko", "en")
+LANG_COOKIE = "lang"
+SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__)))), "translations")
+bp = Blueprint("lang", __name__)
+
+
+def select_locale():
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "ko"
+
+
+@bp.get("/lang/<code>")
+def set_language(code):
+    """Switch the interface language and go back where the user was (a local path only)."""
+    response = redirect(local_path(request.args.get("next")) or url_for("pages.index"), code=303)
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+def compile_catalogues(source, target):
+    """Compile every source/<lang>/LC_MESSAGES/messages.po that is newer than its .mo in target."""
+    for lang in os.listdir(source):
+        po = os.path.join(source, lang, "LC_MESSAGES", "messages.po")
+        if not os.path.isfile(po):
+            continue
+        folder = os.path.join(target, lang, "LC_MESSAGES")
+        mo = os.path.join(folder, "messages.mo")
+        if os.path.exists(mo) and os.path.getmtime(mo) >= os.path.getmtime(po):
+            continue
+        os.makedirs(folder, exist_ok=True)
+        with open(po, "rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        partial = f"{mo}.{os.getpid()}"  # written aside, then renamed: never half a file
+        with open(partial, "wb") as fh:
+            write_mo(fh, catalog)
+        os.replace(partial, mo)
+    return target
+
+
+def init_app(app):
+    target = compile_catalogues(SOURCE, os.path.join(app.instance_path, "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = target
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.register_blueprint(bp)

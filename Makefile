@@ -39,7 +39,7 @@ loadtest: $(VENV)/.bench-installed
 # For developers adding text: re-extract and merge into the catalogues, then translate.
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
-	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel -q update --ignore-obsolete -i translations/messages.pot -d translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -16,7 +16,7 @@ from auth.core import errors, i18n, limits, redis_conn, server, trace, users
 from auth.core.extensions import csrf
 from auth.core.http import add_security_headers
 from auth.session.store import LabSessionInterface
-from auth.tokens import keys as token_keys, store as token_store
+from auth.tokens import keys as token_keys, revocation, store as token_store
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 # Every blueprint of the app: the pages around both flows, the two flows, then the labs.
@@ -46,6 +46,7 @@ def create_app(test_config=None):
     app.extensions["lab_redis"] = trace.instrument_redis(client)
     app.extensions["lab_keyring"] = token_keys.load(app.config, app.instance_path)
     token_store.init_app(app, client)
+    revocation.init_app(app, client)
     limits.init_app(app, client)
     app.session_interface = LabSessionInterface(app, client)
 

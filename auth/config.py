@@ -29,6 +29,9 @@ DEFAULTS = {
     "JWT_LEEWAY": 2,  # seconds of clock skew forgiven on exp/nbf (RFC 7519 §4.1.4 "leeway")
     "ACCESS_TOKEN_TTL": 300,
     "REFRESH_TOKEN_TTL": 86400,
+    # How an access token is revoked before exp: none | denylist | valid-after | user-key |
+    # introspection (auth/tokens/revocation.py); switchable live on the revocation lab page.
+    "REVOCATION_STRATEGY": "denylist",
     # --- Protection -------------------------------------------------------------------------
     "LOGIN_RATE_LIMIT": 10,  # failed logins per username (both flows together) ...
     "LOGIN_RATE_WINDOW": 60,  # ... per this many seconds
@@ -47,6 +50,7 @@ DEFAULTS = {
 _FROM_ENV = {
     "REDIS_URL": str, "ACCESS_TOKEN_TTL": int, "REFRESH_TOKEN_TTL": int,
     "SESSION_LIFETIME": int, "SESSION_ABSOLUTE_LIFETIME": int, "JWT_ALGORITHM": str,
+    "REVOCATION_STRATEGY": str,
     "LOGIN_RATE_LIMIT": int, "LOGIN_RATE_WINDOW": int, "HOST": str, "PORT": int,
 }
 

@@ -73,3 +73,38 @@ def test_jwt_store_rejects_bad_ids(client):
     for query in ({}, {"fam": "x", "jti": "y"}, {"fam": "*", "jti": "0" * 32}):
         response = client.get("/api/lab/jwt-store", query_string=query)
         assert response.status_code == 400
+
+
+def _texts(html, block="i18n"):
+    import json
+    import re
+    from html import unescape
+    found = re.search(rf'<script type="application/json" id="{block}">(.*?)</script>', html, re.S)
+    return json.loads(unescape(found.group(1)))
+
+
+def test_every_text_the_scripts_use_comes_from_the_page(client):
+    """compare.js and jwt.js write no words of their own: each T.key they use is in the page."""
+    import re
+    from pathlib import Path
+    static = Path(__file__).resolve().parent.parent / "static" / "js"
+    for path, script in (("/compare", "compare.js"), ("/jwt/", "jwt.js")):
+        html = client.get(path).get_data(as_text=True)
+        texts = _texts(html)
+        used = set(re.findall(r"\bT\.(\w+)", (static / script).read_text()))
+        assert used and used <= set(texts), (script, sorted(used - set(texts)))
+        claims = _texts(html, "claims-i18n")  # the countdown and claim texts (claims.js)
+        assert "{left}" in claims["valid_for"] and "{reason}" in claims["refused"]
+
+
+def test_jwt_page_states_the_servers_leeway(make_app):
+    client = make_app(JWT_LEEWAY=7).test_client()
+    html = client.get("/jwt/").get_data(as_text=True)
+    assert "forgives 7 s of clock skew" in html
+    assert _texts(html, "claims-i18n")["leeway"] == 7
+
+
+def test_compare_page_labels_set_cookie_as_sent(client):
+    texts = _texts(client.get("/compare").get_data(as_text=True))
+    assert "sent" in texts["set_cookie_login"] and "received" not in texts["set_cookie_login"]
+    assert not any("received:" in v for v in texts.values() if isinstance(v, str))

@@ -31,3 +31,22 @@ def test_every_source_string_is_in_the_catalogue():
 def test_every_entry_is_translated():
     untranslated = [m.id for m in catalogue() if m.id and (not m.string or m.fuzzy)]
     assert not untranslated, f"translate these in translations/ko/LC_MESSAGES/messages.po: {untranslated}"
+
+
+def test_python_app_py_is_bilingual_without_make(tmp_path):
+    """Started the way the README says (`python app.py`, no make step, a fresh instance folder
+    with no compiled catalogue anywhere in it), the app answers in Korean to a Korean browser."""
+    from bench.app_process import Server
+
+    server = Server(str(tmp_path / "instance"))
+    try:
+        assert (tmp_path / "instance" / "translations" / "ko" / "LC_MESSAGES" / "messages.mo").exists()
+        status, korean = server.request("GET", "/", headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+        assert status == 200 and "세션" in korean
+        status, english = server.request("GET", "/", headers={"Accept-Language": "en-US"})
+        assert status == 200 and "How does a server remember who you are?" in english
+        status, body = server.request("POST", "/api/jwt/login", {"username": "x", "password": "y"},
+                                      headers={"Accept-Language": "ko"})
+        assert status == 401 and body["message"] == "아이디 또는 비밀번호가 올바르지 않습니다."
+    finally:
+        assert server.stop()["redis_gone"]

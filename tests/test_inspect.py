@@ -74,7 +74,9 @@ def test_page_and_nav_link(client, app):
     assert "<h1>Token inspector</h1>" in html and 'id="i18n"' in html
     assert "See it in DevTools" in html and "js/inspect.js" in html
     assert "signs its own tokens with HS256" in html
-    assert app.config["JWT_SECRET_KEY"] not in html  # says where the secret is, never what
+    assert app.config["JWT_SECRET_KEY"] not in html  # the secret is never shown
+    assert "jwt_secret_key.txt" not in html  # nor where to copy it from: a class shares one key
+    assert 'id="verify-lab"' in html and "Verify with this lab's key" in html
     assert 'href="/inspect"' in client.get("/").get_data(as_text=True)
 
 
@@ -359,7 +361,7 @@ def test_odd_input_never_500(client, keys):
 
 def test_nothing_is_stored_or_logged(client, app, r, caplog):
     token = jwt_login(client)["access_token"]  # the login itself writes a refresh family
-    before = {k: r.get(k) for k in r.keys("*")}
+    before = {k: r.dump(k) for k in r.keys("*")}  # any type of key, as its exact bytes
     caplog.set_level(logging.DEBUG)
     secret = app.config["JWT_SECRET_KEY"]
     for key in (None, secret, "wrong", rfc.A1_JWK):
@@ -367,5 +369,145 @@ def test_nothing_is_stored_or_logged(client, app, r, caplog):
         assert response.status_code == 200 and "Set-Cookie" not in response.headers
         assert response.headers["Cache-Control"] == "no-store"
     assert inspect(client, "a.b", secret).status_code == 400
-    assert {k: r.get(k) for k in r.keys("*")} == before  # no key added, changed or removed
+    assert {k: r.dump(k) for k in r.keys("*")} == before  # no key added, changed or removed
     assert token not in caplog.text and secret not in caplog.text
+
+
+# --- "Verify with this lab's key": the server checks with its own key ring, never shows it -----
+
+def lab_answer(client, token):
+    response = client.post("/api/inspect", json={"token": token, "lab_key": True})
+    assert response.status_code == 200, response.get_json()
+    return response
+
+
+def _claims_of(token):
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+
+
+def _secrets_of(app):
+    """Every form of the lab's own signing key that must never reach a response."""
+    current = app.extensions["lab_keyring"].current
+    found = [app.config["JWT_SECRET_KEY"]]
+    if current.public_pem is not None:
+        found.append(current.sign.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode())
+    return found
+
+
+def test_lab_key_verifies_the_labs_token_and_never_sends_the_secret(client, app):
+    tokens = jwt_login(client)
+    kid = app.extensions["lab_keyring"].current.kid
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        response = lab_answer(client, token)
+        body = response.get_json()
+        assert body["verified"] is True and body["expired"] is False
+        assert "this lab's key" in body["reason"] and kid in body["reason"]
+        assert "HS256" in body["reason"]
+        assert set(body) == {"header", "payload", "signature", "verified", "reason", "expired"}
+        for secret in _secrets_of(app):
+            assert secret not in response.get_data(as_text=True)
+
+
+def test_lab_key_fails_an_edited_token(client, app):
+    token = jwt_login(client)["access_token"]
+    forged = with_payload(token, dict(_claims_of(token), role="admin"))
+    response = lab_answer(client, forged)
+    body = response.get_json()
+    assert body["verified"] is False and body["payload"]["role"] == "admin"
+    assert "does not match" in body["reason"] and "this lab's key" in body["reason"]
+    assert app.config["JWT_SECRET_KEY"] not in response.get_data(as_text=True)
+
+
+def test_lab_key_refuses_a_token_signed_with_another_secret(client):
+    token = jwt_login(client)["access_token"]
+    claims = _claims_of(token)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    other = hmac_token(header, claims, b"o" * 40)  # same kid, another secret
+    body = lab_answer(client, other).get_json()
+    assert body["verified"] is False and "does not match" in body["reason"]
+
+
+def test_lab_key_hs256_token_refused_when_the_lab_runs_rs256(make_app):
+    app = make_app(JWT_ALGORITHM="RS256")
+    client = app.test_client()
+    token = jwt_login(client)["access_token"]
+    good = lab_answer(client, token)
+    assert good.get_json()["verified"] is True and "RS256" in good.get_json()["reason"]
+    public_pem = app.extensions["lab_keyring"].current.public_pem
+    # Key confusion: HS256 "signed" with the lab's public PEM. Never checked as an HMAC secret.
+    forged = hmac_token({"alg": "HS256", "typ": "JWT"}, dict(_claims_of(token), role="admin"),
+                        public_pem.encode())
+    response = lab_answer(client, forged)
+    body = response.get_json()
+    assert body["verified"] is False and "key-confusion" in body["reason"]
+    assert "HS256 uses a shared secret" in body["reason"]
+    for text in _secrets_of(app):
+        assert text not in response.get_data(as_text=True)
+    # A PS256 token made with the lab's own RSA key: the right family, not the lab's algorithm.
+    private = app.extensions["lab_keyring"].current.sign
+    ps = jwt.encode(_claims_of(token), private, algorithm="PS256",
+                    headers={"kid": app.extensions["lab_keyring"].current.kid})
+    body = lab_answer(client, ps).get_json()
+    assert body["verified"] is False and "for RS256 only" in body["reason"]
+
+
+def test_lab_key_hs256_lab_refuses_asymmetric_and_other_hmac_algorithms(client, app, keys):
+    rs = jwt.encode({"sub": "1"}, keys["RSA"], algorithm="RS256")
+    body = lab_answer(client, rs).get_json()
+    assert body["verified"] is False and "not with a shared secret" in body["reason"]
+    # HS512 with the lab's very secret: the app only accepts its own algorithm, nor does this.
+    hs512 = jwt.encode({"sub": "1"}, app.config["JWT_SECRET_KEY"], algorithm="HS512")
+    body = lab_answer(client, hs512).get_json()
+    assert body["verified"] is False and "for HS256 only" in body["reason"]
+
+
+def test_lab_key_es256_lab_refuses_an_rsa_token(make_app, keys):
+    client = make_app(JWT_ALGORITHM="ES256").test_client()
+    rs = jwt.encode({"sub": "1"}, keys["RSA"], algorithm="RS256")
+    body = lab_answer(client, rs).get_json()
+    assert body["verified"] is False
+    assert "type RSA; this key is of type EC P-256" in body["reason"]
+
+
+def test_lab_key_unsigned_unlisted_and_unknown_kid(client):
+    assert "unsigned" in lab_answer(client, rfc.A5).get_json()["reason"]
+    token = jwt.encode({"sub": "1"}, "k" * 32, algorithm="HS256", headers={"kid": "nope"})
+    body = lab_answer(client, token).get_json()
+    assert body["verified"] is False and "(nope) is not on this lab's key ring" in body["reason"]
+    long_kid = jwt.encode({"sub": "1"}, "k" * 32, algorithm="HS256", headers={"kid": "k" * 5000})
+    assert len(lab_answer(client, long_kid).get_json()["reason"]) < 1000
+
+
+@pytest.mark.parametrize("body", [
+    {"token": rfc.A1, "lab_key": "yes"}, {"token": rfc.A1, "lab_key": 1},
+    {"token": rfc.A1, "lab_key": True, "key": "secret"},
+])
+def test_lab_key_bad_requests(client, body):
+    response = client.post("/api/inspect", json=body)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+
+
+def test_lab_key_false_is_the_pasted_key_path(client):
+    body = client.post("/api/inspect", json={"token": rfc.A1, "lab_key": False}).get_json()
+    assert body["verified"] is None and "No key given" in body["reason"]
+
+
+# --- Where the page runs, said truthfully from the address it was asked for ---------------------
+
+@pytest.mark.parametrize("host", ["localhost:5000", "127.0.0.1:5000", "[::1]:5000", "localhost",
+                                  "127.0.1.1"])
+def test_loopback_host_says_this_computer(client, host):
+    html = client.get("/inspect", headers={"Host": host}).get_data(as_text=True)
+    assert "This page runs on this computer" in html
+    assert "whoever runs that machine" not in html
+    assert "runs on your own machine" not in html
+
+
+@pytest.mark.parametrize("host", ["192.168.1.10:5000", "lab.example.org", "10.0.0.7"])
+def test_lan_host_says_whose_machine_it_is(client, host):
+    html = client.get("/inspect", headers={"Host": host}).get_data(as_text=True)
+    assert f"This page runs on {host}, not on your computer" in html
+    assert "whoever runs that machine sees what you paste" in html
+    assert "runs on this computer" not in html and "runs on your own machine" not in html

@@ -2,7 +2,7 @@
 import logging
 
 import redis
-from flask import jsonify, make_response, render_template, request
+from flask import jsonify, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -97,6 +97,10 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
+        # The CSRF token lives in the session: with the store down it could not be checked at
+        # all, so say what is really wrong (and never hint at the password either way).
+        if getattr(session, "store_error", False):
+            return respond(503, "store_unavailable", headers={"Retry-After": "5"})
         return respond(400, "csrf_failed",
                        _("The form's CSRF token is missing or wrong. Reload the page and try again."))
 

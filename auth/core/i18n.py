@@ -62,4 +62,6 @@ def init_app(app):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = target
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    # Between a number and its unit: "43 characters", but "43자" (Korean writes no space).
+    app.jinja_env.globals["unit_gap"] = lambda: "" if str(get_locale()) == "ko" else " "
     app.register_blueprint(bp)

@@ -25,6 +25,14 @@ if n > tonumber(ARGV[1]) then
 end
 return {1, 0}
 """
+# Giving a slot back only touches a counter that still exists: if the window ran out while the
+# password was being checked, a plain DECR would create a counter of -1 with no expiry (one
+# free extra guess in the next window, and a key that never goes away).
+_RELEASE = """
+local n = tonumber(redis.call('GET', KEYS[1]))
+if n and n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 
 class RateLimited(Exception):
@@ -48,7 +56,6 @@ def login_attempt(username):
             attempt.ok = authenticate(name, password) is not None
     """
     cfg = current_app.config
-    client = current_app.extensions["lab_redis"]
     script = current_app.extensions["lab_login_limit_script"]
     counter = key(username)
     allowed, ttl = script(keys=[counter],
@@ -58,7 +65,8 @@ def login_attempt(username):
     attempt = _Attempt()
     yield attempt
     if attempt.ok:
-        client.decr(counter)  # a success gives its reserved slot back
+        # A success gives its reserved slot back.
+        current_app.extensions["lab_login_release_script"](keys=[counter])
 
 
 class _Attempt:
@@ -67,3 +75,4 @@ class _Attempt:
 
 def init_app(app, client):
     app.extensions["lab_login_limit_script"] = client.register_script(_RESERVE)
+    app.extensions["lab_login_release_script"] = client.register_script(_RELEASE)

@@ -3,14 +3,22 @@ standard `Server-Timing` header, plus what the server saw on the wire (X-Lab-* h
 
 Cheap by design: a step is two perf_counter() calls and a list append; the headers are built
 once per response in a WSGI wrapper, after Flask has saved the session, so nothing is missed.
+
+The wire facts are sent twice: as X-Lab-* headers (fetch() can read them) and as extra
+Server-Timing entries named lab-* (a page can read its own navigation's Server-Timing through
+performance.getEntriesByType("navigation"), never its response headers). lab-* entries are facts,
+not steps: they have no duration and the sequence diagram skips them.
 """
+import logging
 import re
 from contextlib import contextmanager
 from time import perf_counter
 
 from flask import has_request_context, request
 
-_SAFE = re.compile(r'[^A-Za-z0-9 _:./=+*-]')
+log = logging.getLogger(__name__)
+_SAFE = re.compile(r"[^A-Za-z0-9 _:./=+*,()'-]")  # a desc stays a plain quoted-string
+_UNPRINTABLE = re.compile(r'[^\x20-\x7e]')
 
 
 def mask(secret):
@@ -18,6 +26,11 @@ def mask(secret):
     if not secret:
         return ""
     return secret[:4] + "…" + secret[-3:] if len(secret) > 10 else "…"
+
+
+def _ascii_mask(value):
+    # Response headers are latin-1 on the wire: "..." rather than "…".
+    return mask(value).replace("…", "...")
 
 
 def add(name, started, desc=""):
@@ -35,6 +48,13 @@ def step(name, desc=""):
         yield
     finally:
         add(name, started, desc)
+
+
+def after_wire(callback):
+    """Call `callback(wire)` once this request's response headers are final (after the session
+    save), with the facts the lab-* entries report: a view can keep a record of what it sent."""
+    if has_request_context():
+        request.environ.setdefault("lab.after_wire", []).append(callback)
 
 
 def instrument_redis(client):
@@ -62,9 +82,23 @@ def _mask_key(key):
     return f"{prefix}:{mask(ident).replace('…', '...')}" if prefix and len(ident) > 10 else key
 
 
-def server_timing(steps, total):
+def _quoted(text):
+    """A Server-Timing desc as an HTTP quoted-string: printable ASCII, with \\ and " escaped."""
+    text = _UNPRINTABLE.sub("?", text)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def server_timing(steps, total, wire=None):
     parts = [f'{name};dur={seconds * 1000:.3f};desc="{_SAFE.sub("", desc)[:80]}"'
              for name, seconds, desc in steps]
+    if wire is not None:
+        # Facts, not steps (no dur): what crossed the wire, readable by the page for its own
+        # navigation, where response headers are out of a script's reach.
+        request_line = f"{wire['method']} {wire['status']}"
+        parts.append(f"lab-request;desc={_quoted(request_line)}")
+        parts.append(f"lab-bytes;desc={_quoted(' '.join(f'{k}={v}' for k, v in wire['bytes'].items()))}")
+        parts.append(f"lab-cookie;desc={_quoted(wire['cookie_seen'])}")
+        parts.extend(f"lab-set-cookie;desc={_quoted(line)}" for line in wire["set_cookie"])
     parts.append(f"total;dur={total * 1000:.3f}")
     return ", ".join(parts)
 
@@ -74,23 +108,46 @@ def header_line_bytes(name, value):
     return len(name) + 2 + len(value.encode("latin-1", "replace")) + 2 if value else 0
 
 
-def wire_headers(environ, cookie_name):
-    """What this request carried, measured from what the server received."""
+def masked_cookies(cookie_header):
+    """`lab_session=9N0V...-tE; lang=...`: every cookie's name, every value masked. Other apps
+    on the same host share the browser's cookie jar, so any of them may be a credential."""
+    pairs = (c.partition("=") for c in cookie_header.split(";") if c.strip())
+    return "; ".join(f"{name.strip()}={_ascii_mask(value.strip())}" for name, _s, value in pairs)
+
+
+def masked_set_cookie(line):
+    """A Set-Cookie line with its value masked and its attributes (the flags) as sent."""
+    pair, sep, attributes = line.partition(";")
+    name, _s, value = pair.partition("=")
+    return f"{name}={_ascii_mask(value)}{sep}{attributes}"
+
+
+def wire_facts(environ, status, headers):
+    """What this request carried, measured from what the server received, and the cookies the
+    response sets (masked)."""
     # WSGI names a header HTTP_USER_AGENT for "User-Agent": same length less the "HTTP_".
     total = sum(len(k) - 5 + 4 + len(v) for k, v in environ.items() if k.startswith("HTTP_"))
     total += sum(len(k) + 4 + len(environ[k]) for k in ("CONTENT_TYPE", "CONTENT_LENGTH")
                  if environ.get(k))
     cookie = environ.get("HTTP_COOKIE", "")
-    seen = ""
-    if cookie:
-        seen = "; ".join(f"{n}={mask(v) if n.strip() == cookie_name else v}"
-                         for n, _s, v in (c.partition("=") for c in cookie.split("; ") if c))
-    return [
-        ("X-Lab-Request-Bytes",
-         f"headers={total}; cookie={header_line_bytes('Cookie', cookie)}; "
-         f"authorization={header_line_bytes('Authorization', environ.get('HTTP_AUTHORIZATION', ''))}"),
-        ("X-Lab-Cookie-Seen", seen.replace("…", "...")),
-    ]
+    try:
+        body = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        body = 0
+    response = next((v for n, v in headers if n.lower() == "content-length"), "")
+    facts = {"headers": total, "cookie": header_line_bytes("Cookie", cookie),
+             "authorization": header_line_bytes("Authorization",
+                                                environ.get("HTTP_AUTHORIZATION", "")),
+             "body": body}
+    if response.isdigit():
+        facts["response"] = int(response)
+    return {
+        "method": environ.get("REQUEST_METHOD", ""),
+        "status": int(status.split(" ", 1)[0]),
+        "bytes": facts,
+        "cookie_seen": masked_cookies(cookie),
+        "set_cookie": [masked_set_cookie(v) for n, v in headers if n.lower() == "set-cookie"],
+    }
 
 
 class TraceMiddleware:
@@ -104,14 +161,21 @@ class TraceMiddleware:
         steps = environ["lab.trace"] = []
 
         def start(status, headers, exc_info=None):
-            headers.append(("Server-Timing", server_timing(steps, perf_counter() - started)))
-            headers.extend(wire_headers(environ, self.cookie_name))
-            for name, value in list(headers):
-                if name.lower() == "set-cookie" and value.startswith(self.cookie_name + "="):
-                    sid = value.split(";", 1)[0].split("=", 1)[1]
-                    headers.append(("X-Lab-Set-Cookie",
-                                    value.replace(sid, mask(sid).replace("…", "...")) if sid
-                                    else value))
+            wire = wire_facts(environ, status, headers)
+            for callback in environ.pop("lab.after_wire", []):
+                try:  # a record the page shows later must never break the response itself
+                    callback(wire)
+                except Exception:  # noqa: BLE001
+                    log.warning("after_wire callback failed", exc_info=True)
+            headers.append(("Server-Timing", server_timing(steps, perf_counter() - started, wire)))
+            sizes = wire["bytes"]
+            headers.append(("X-Lab-Request-Bytes",
+                            "; ".join(f"{k}={sizes[k]}" for k in
+                                      ("headers", "cookie", "authorization", "body"))))
+            headers.append(("X-Lab-Cookie-Seen", wire["cookie_seen"]))
+            for line in wire["set_cookie"]:
+                if line.startswith(self.cookie_name + "="):
+                    headers.append(("X-Lab-Set-Cookie", line))
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)

@@ -23,9 +23,11 @@ CREATE TABLE IF NOT EXISTS users (
   username TEXT UNIQUE NOT NULL,
   password_hash TEXT NOT NULL,
   role TEXT NOT NULL DEFAULT 'user',
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
 );
 """
+ROLES = ("user", "admin")
 
 
 class SignupError(ValueError):
@@ -54,6 +56,9 @@ def init_app(app):
     """Create the table and, on first start, the demo accounts."""
     with sqlite3.connect(app.config["DATABASE"]) as db:
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+        if "disabled" not in columns:  # a database made before accounts could be disabled
+            db.execute("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
         db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a sign-up
         if app.config.get("SEED_DEMO_USERS") and not db.execute("SELECT 1 FROM users").fetchone():
             for name, password, role in DEMO_USERS:
@@ -68,15 +73,43 @@ def public(row):
     return {"id": row["id"], "username": row["username"], "role": row["role"]}
 
 
+def record(row):
+    """What the admin pages show about a user (never the hash)."""
+    return dict(public(row), disabled=bool(row["disabled"]), created=row["created_at"])
+
+
 def get(user_id):
-    """The public user dict for an id (int or its string form, as in a token's sub), or None."""
+    """The public user dict of an *active* account, by id (int or its string form, as in a
+    token's sub); None when there is no such account or it is disabled."""
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
     with trace.step("db-user", "SELECT user by id (current role)"):
         row = get_db().execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
-    return public(row) if row else None
+    return public(row) if row and not row["disabled"] else None
+
+
+def by_name(username):
+    """The admin record of a user by name, or None."""
+    if not isinstance(username, str):
+        return None
+    row = get_db().execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    return record(row) if row else None
+
+
+def all_users():
+    """Every account, oldest first (admin records)."""
+    return [record(row) for row in get_db().execute("SELECT * FROM users ORDER BY id")]
+
+
+def set_disabled(username, disabled):
+    """Disable or re-enable an account; True when the user exists."""
+    db = get_db()
+    with db:
+        changed = db.execute("UPDATE users SET disabled = ? WHERE username = ?",
+                             (1 if disabled else 0, username)).rowcount
+    return changed == 1
 
 
 def first():
@@ -86,7 +119,9 @@ def first():
 
 
 def set_role(username, role):
-    """Change a user's role; True when the user exists."""
+    """Change a user's role (one of ROLES); True when the user exists."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
     db = get_db()
     with db:
         changed = db.execute("UPDATE users SET role = ? WHERE username = ?",
@@ -105,7 +140,9 @@ def authenticate(username, password):
         if row is None:
             check_password_hash(_DUMMY_HASH, password)
             return None
-        return public(row) if check_password_hash(row["password_hash"], password) else None
+        good = check_password_hash(row["password_hash"], password)
+    # A disabled account fails like a wrong password (same answer, same time): no enumeration.
+    return public(row) if good and not row["disabled"] else None
 
 
 def validate(username, password):

@@ -70,17 +70,30 @@ def _from_pem(text):
 
 
 def _is_bare_der(text):
-    """A PEM's base64 body pasted without its BEGIN/END lines is still a public key."""
+    """Key bytes pasted without PEM armour are still a key: the PEM body (base64) without its
+    BEGIN/END lines, or the DER as hex (as `openssl asn1parse`, `xxd -p` or a debugger print it,
+    also with ':' or spaces between bytes). Used as an HMAC secret, the hex text of a public
+    key is the same key-confusion attack as its PEM text.
+    """
+    compact = "".join(text.split())
+    encoded = []
     try:
-        data = base64.b64decode(text, validate=True)
+        encoded.append(base64.b64decode(compact, validate=True))
     except (binascii.Error, ValueError):
-        return False
-    for load in (ser.load_der_public_key, x509.load_der_x509_certificate):
-        try:
-            load(data)
-            return True
-        except Exception:  # not this format
-            continue
+        pass
+    try:
+        encoded.append(bytes.fromhex(compact.replace(":", "")))
+    except ValueError:
+        pass
+    loaders = (ser.load_der_public_key, x509.load_der_x509_certificate,
+               lambda d: ser.load_der_private_key(d, password=None))
+    for data in encoded:
+        for load in loaders:
+            try:
+                load(data)
+                return True
+            except Exception:  # not this format
+                continue
     return False
 
 
@@ -137,7 +150,7 @@ def verification_key(text, alg, kid=None):
             raise _confusion(alg)
         key = _from_pem(text)
     elif needed == "oct":
-        if _is_bare_der("".join(text.split())):
+        if _is_bare_der(text):
             raise _confusion(alg)
         return text.encode()
     else:

@@ -7,8 +7,11 @@ Changes to the stock RedisSessionInterface, each for a reason the lab teaches:
   in flight when the user logged out cannot bring the deleted session back;
 - an absolute lifetime is enforced server-side, whatever the client does with its cookie;
 - a cookie id the server never issued is never adopted (a fresh id is generated instead);
-- the cookie is Secure whenever the request came over HTTPS.
+- the cookie is Secure whenever the request came over HTTPS;
+- each user's live session ids are kept in a per-user index (a Redis set), so "my devices",
+  "log out everywhere" and an admin's forced logout never SCAN the keyspace.
 """
+import hashlib
 import json
 import logging
 import re
@@ -28,6 +31,44 @@ SID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 def key(sid):
     """The Redis key that holds session `sid` (the only place the format is written)."""
     return KEY_PREFIX + sid
+
+
+def index_key(user_id):
+    """The set of a user's session ids (members whose session expired are pruned when read)."""
+    return f"session-index:{user_id}"
+
+
+def handle(sid):
+    """A name for one session that a page may show and send back ("log out this one"): a digest,
+    so it identifies the session without being the credential."""
+    return hashlib.sha256(sid.encode()).hexdigest()[:16]
+
+
+def _owner(data):
+    user = data.get("user") if isinstance(data, dict) else None
+    return user.get("id") if isinstance(user, dict) else None
+
+
+def record_key(sid):
+    """The lab's record of the response that created session `sid` (the login's 303), kept
+    beside the session for RECORD_TTL seconds so the session page can show it."""
+    return f"wire-record:{sid}"
+
+
+RECORD_TTL = 600
+
+
+def keep_record(client, sid, record):
+    client.set(record_key(sid), json.dumps(record, separators=(",", ":")), ex=RECORD_TTL)
+
+
+def read_record(client, sid):
+    raw = client.get(record_key(sid))
+    try:
+        record = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def masked_key(sid):
@@ -65,6 +106,7 @@ class LabSessionInterface(RedisSessionInterface):
         session.store_bytes = 0
         session.store_error = flags.get("store_error", False)
         session.skip = flags.get("skip", False)
+        session.owner = None
         return session
 
     def open_session(self, app, req):
@@ -90,15 +132,23 @@ class LabSessionInterface(RedisSessionInterface):
         session = self.session_class(data, sid=sid)
         session.new, session.store_bytes = False, len(raw)
         session.store_error = session.skip = False
+        session.owner = _owner(data)  # whose index this id is in, should the session be cleared
         return session
 
     def regenerate(self, session):
         """New id for the same data (login): delete the old key, the save writes the new one."""
         if session:
-            self._delete_session(self._get_store_id(session.sid))
+            self._forget(session.sid, getattr(session, "owner", None))
             session.sid = self._generate_sid(self.sid_length)
             session.new = True
             session.modified = True
+
+    def _forget(self, sid, owner):
+        """Delete one session and take it out of its user's index (only at login and logout,
+        so two plain commands: each shows in the trace by name)."""
+        self.client.delete(key(sid), record_key(sid))
+        if owner is not None:
+            self.client.srem(index_key(owner), sid)
 
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
@@ -115,17 +165,26 @@ class LabSessionInterface(RedisSessionInterface):
         try:
             if not session:
                 if session.modified and not session.new:  # cleared: logout
-                    self._delete_session(store_id)
+                    self._forget(session.sid, session.owner)
                     response.delete_cookie(name, domain=domain, path=path)
                 return
             if not session.modified:
                 return  # GETEX already slid the idle expiry: nothing to write
+            owner = _owner(session)
             if session.new:
                 session.setdefault("_created", int(time.time()))
+                if owner is not None:  # a login: remember the device, for "my sessions"
+                    session["_ua"] = request.user_agent.string[:200]
             data = self.serializer.encode(session)
             # New id: NX (never clobber); existing id: XX (only while it still exists).
             written = self.client.set(store_id, data, ex=self.idle,
                                       nx=session.new, xx=not session.new)
+            if written and session.new and owner is not None:
+                with self.client.pipeline(transaction=False) as pipe, trace.step(
+                        "redis-pipeline", "SADD + EXPIRE session-index (the user's sessions)"):
+                    pipe.sadd(index_key(owner), session.sid)
+                    pipe.expire(index_key(owner), self.absolute)
+                    pipe.execute()
         except redis.RedisError as exc:
             # The page was built on a session we could not keep (a login, a CSRF token): say so
             # rather than hand out a form or a cookie that cannot work.
@@ -165,3 +224,64 @@ def describe(client, sid):
     return {"key": name, "masked_key": masked_key(sid), "ttl": ttl,
             "bytes": len(raw) if raw else 0,
             "value": raw.decode("utf-8", "replace") if raw else None}
+
+
+# --- A user's sessions, through the per-user index (the account page and the admin) ------------
+
+def for_user(client, user_id, idle):
+    """Every live session of a user, read from Redis now; index members whose key has expired
+    are pruned. `last_seen` is exact without ever writing it: every request slides the key's
+    TTL back to the idle timeout, so the last request was (idle - TTL) seconds ago."""
+    sids = sorted(s.decode() for s in client.smembers(index_key(user_id)))
+    if not sids:
+        return []
+    with client.pipeline(transaction=False) as pipe:
+        for sid in sids:
+            pipe.get(key(sid))
+            pipe.ttl(key(sid))
+        answers = pipe.execute()
+    now, live, dead = int(time.time()), [], []
+    for i, sid in enumerate(sids):
+        raw, ttl = answers[2 * i], answers[2 * i + 1]
+        data = _decode(raw) if raw else None
+        if data is None or _owner(data) != user_id:
+            dead.append(sid)
+            continue
+        live.append({"sid": sid, "id": trace.mask(sid), "handle": handle(sid),
+                     "created": data.get("_created", 0),
+                     "last_seen": now - (idle - ttl) if ttl >= 0 else None,
+                     "ttl": ttl, "bytes": len(raw), "user_agent": data.get("_ua", "")})
+    if dead:
+        client.srem(index_key(user_id), *dead)
+    return sorted(live, key=lambda s: s["created"])
+
+
+def delete_for_user(client, user_id, idle, keep=None, only=None):
+    """Delete a user's sessions (all, all but `keep`, or the one whose handle is `only`).
+
+    Returns how many were deleted: each DEL ends that session on its very next request.
+    """
+    doomed = [s["sid"] for s in for_user(client, user_id, idle)
+              if s["sid"] != keep and (only is None or s["handle"] == only)]
+    if doomed:
+        with client.pipeline(transaction=False) as pipe:
+            pipe.delete(*[key(sid) for sid in doomed])
+            pipe.srem(index_key(user_id), *doomed)
+            pipe.execute()
+    return len(doomed)
+
+
+def update_user(client, user_id, user, idle):
+    """Write the user's new record (a changed role) into each of their live sessions, keeping
+    each one's TTL: the session flow then shows the new role on the very next request."""
+    changed = 0
+    for s in for_user(client, user_id, idle):
+        raw = client.get(key(s["sid"]))
+        data = _decode(raw) if raw else None
+        if data is None:
+            continue
+        data["user"] = user
+        if client.set(key(s["sid"]), json.dumps(data, separators=(",", ":")), xx=True,
+                      keepttl=True):
+            changed += 1
+    return changed

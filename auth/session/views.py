@@ -59,11 +59,29 @@ def login():
     session.pop("csrf_token", None)  # a fresh CSRF token for the logged-in session
     # Write the user first, then regenerate: Flask-Session's regenerate() ignores an empty session.
     current_app.session_interface.regenerate(session)
+    if not wants_json():
+        # A page can never read its own redirect's Set-Cookie: keep the server's record of it.
+        trace.after_wire(remember_login_response)
     if wants_json():  # the compare page logs in with fetch(); it needs the new session's token
         return jsonify({"user": user, "csrf_token": generate_csrf()})
     # Back where login_required sent the user from (a local path only), else the session page.
     return redirect(local_path(request.args.get("next")) or url_for("session_flow.home"),
                     code=303)
+
+
+def remember_login_response(wire):
+    """Called once the login's response is final (after the session save): keep what that
+    response put on the wire, masked, beside the session (not in it: the session's value stays
+    what the flow itself stores), so the session page can show the 303 and its Set-Cookie,
+    which the browser followed before any script could look."""
+    name = current_app.session_interface.get_cookie_name(current_app)
+    set_cookie = [line for line in wire["set_cookie"] if line.startswith(name + "=")]
+    if wire["status"] != 303 or not set_cookie or not session.get("user"):
+        return
+    session_store.keep_record(current_app.extensions["lab_redis"], session.sid, {
+        "method": request.method, "path": request.path, "status": wire["status"],
+        "set_cookie": set_cookie[0], "cookie": wire["cookie_seen"], "bytes": wire["bytes"],
+        "fields": list(request.form.keys())})
 
 
 @bp.get("/session/")
@@ -72,8 +90,10 @@ def home():
     """What this flow stores and where: the cookie the browser sent and the Redis key, live."""
     iface = current_app.session_interface
     stored = session_store.describe(current_app.extensions["lab_redis"], session.sid)
+    record = session_store.read_record(current_app.extensions["lab_redis"], session.sid)
     return render_template("session/home.html", cookie=cookie_facts(), stored=stored,
-                           idle=iface.idle, absolute=iface.absolute)
+                           idle=iface.idle, absolute=iface.absolute,
+                           wire_records=[record] if isinstance(record, dict) else [])
 
 
 def cookie_facts():

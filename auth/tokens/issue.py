@@ -6,6 +6,7 @@ import jwt
 from flask import current_app
 
 from ..core import trace
+from . import revocation
 from .keys import ring
 
 
@@ -22,6 +23,7 @@ def issue_pair(user, family=None):
     a retired refresh token can revoke everything descended from the same login.
     """
     cfg = current_app.config
+    kv = revocation.before_issue(str(user["id"]))
     now = int(time.time())
     family = family or uuid.uuid4().hex
     access = {
@@ -30,11 +32,15 @@ def issue_pair(user, family=None):
         "iat": now, "nbf": now, "exp": now + cfg["ACCESS_TOKEN_TTL"],
         "jti": uuid.uuid4().hex, "type": "access",
         "username": user["username"], "role": user["role"], "fam": family,
+        # The user's key version: bumping it ("log out everywhere") kills this token under the
+        # user-key revocation strategy (auth/tokens/revocation.py).
+        "kv": kv,
     }
     refresh = {
         "sub": str(user["id"]), "iat": now, "exp": now + cfg["REFRESH_TOKEN_TTL"],
         "jti": uuid.uuid4().hex, "type": "refresh", "fam": family,
     }
+    revocation.issued(access)  # active, for the introspection strategy
     return _encode(access), _encode(refresh), refresh
 
 

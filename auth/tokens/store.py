@@ -4,10 +4,15 @@ Keys (all expire by themselves, so nothing here grows without bound):
   jwt:fam:<fam>         the one refresh jti of that family still allowed to refresh
   jwt:famrevoked:<fam>  the family was revoked: its access tokens are refused until they expire
   jwt:deny:<jti>        this access token was logged out before its exp
+  jwt:fammeta:<fam>     when the family was started and last rotated, and from which device
+  jwt:family-index:<sub>  the user's refresh families (members of dead families pruned on read),
+                        so "my devices" and "log out everywhere" never SCAN the keyspace
 """
 import time
 
 from flask import current_app
+
+from ..core import trace
 
 # Atomic consume-and-rotate: compare the presented jti with the family's current one and swap
 # in the new one in one step, so two concurrent refreshes with one token cannot both win.
@@ -22,6 +27,8 @@ if not current then return 0 end
 if current == ARGV[2] then return 1 end
 if current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  redis.call('HSET', KEYS[3], 'rotated', ARGV[5])
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
   return 1
 end
 redis.call('DEL', KEYS[1])
@@ -43,6 +50,14 @@ def deny_key(jti):
     return f"jwt:deny:{jti}"
 
 
+def meta_key(fam):
+    return f"jwt:fammeta:{fam}"
+
+
+def index_key(sub):
+    return f"jwt:family-index:{sub}"
+
+
 def keys_for(claims):
     """Every key the server may hold about one access token (for the pages that show them)."""
     return [family_key(claims["fam"]), revoked_key(claims["fam"]), deny_key(claims["jti"])]
@@ -58,10 +73,21 @@ def _revoked_marker_ttl():
     return cfg["ACCESS_TOKEN_TTL"] + cfg["JWT_LEEWAY"] + 1
 
 
-def start_family(refresh_claims):
-    """Record a login's refresh family with its first refresh token."""
-    ttl = max(1, refresh_claims["exp"] - int(time.time()))
-    _redis().set(family_key(refresh_claims["fam"]), refresh_claims["jti"], ex=ttl)
+def start_family(refresh_claims, user_agent=""):
+    """Record a login's refresh family with its first refresh token, in the user's index."""
+    now = int(time.time())
+    ttl = max(1, refresh_claims["exp"] - now)
+    fam, sub = refresh_claims["fam"], refresh_claims["sub"]
+    client = _redis()
+    client.set(family_key(fam), refresh_claims["jti"], ex=ttl)
+    with client.pipeline(transaction=False) as pipe, trace.step(
+            "redis-pipeline", "HSET family meta + SADD family-index (the user's families)"):
+        pipe.hset(meta_key(fam), mapping={"created": now, "rotated": now, "sub": sub,
+                                          "user_agent": user_agent[:200]})
+        pipe.expire(meta_key(fam), ttl)
+        pipe.sadd(index_key(sub), fam)
+        pipe.expire(index_key(sub), current_app.config["REFRESH_TOKEN_TTL"])
+        pipe.execute()
 
 
 def rotate(old_claims, new_claims):
@@ -69,14 +95,15 @@ def rotate(old_claims, new_claims):
     fam = old_claims["fam"]
     script = current_app.extensions["lab_rotate_script"]
     ttl = max(1, new_claims["exp"] - int(time.time()))
-    return script(keys=[family_key(fam), revoked_key(fam)],
-                  args=[old_claims["jti"], new_claims["jti"], ttl, _revoked_marker_ttl()])
+    return script(keys=[family_key(fam), revoked_key(fam), meta_key(fam)],
+                  args=[old_claims["jti"], new_claims["jti"], ttl, _revoked_marker_ttl(),
+                        int(time.time())])
 
 
 def revoke_family(fam):
     """Retire every refresh token of the family and refuse its access tokens."""
     with _redis().pipeline() as pipe:
-        pipe.delete(family_key(fam))
+        pipe.delete(family_key(fam), meta_key(fam))
         pipe.set(revoked_key(fam), "1", ex=_revoked_marker_ttl())
         pipe.execute()
 
@@ -92,6 +119,42 @@ def deny(claims):
 def is_revoked(claims):
     """One round trip (EXISTS on two keys): denied by jti, or its family revoked?"""
     return _redis().exists(deny_key(claims["jti"]), revoked_key(claims["fam"])) > 0
+
+
+def families_for(sub):
+    """The user's live refresh families, read from Redis now; dead ones are pruned from the index."""
+    client = _redis()
+    fams = sorted(f.decode() for f in client.smembers(index_key(sub)))
+    if not fams:
+        return []
+    with client.pipeline(transaction=False) as pipe:
+        for fam in fams:
+            pipe.ttl(family_key(fam))
+            pipe.hgetall(meta_key(fam))
+        answers = pipe.execute()
+    live, dead = [], []
+    for i, fam in enumerate(fams):
+        ttl, meta = answers[2 * i], answers[2 * i + 1]
+        if ttl < 0:
+            dead.append(fam)
+            continue
+        meta = {k.decode(): v.decode("utf-8", "replace") for k, v in meta.items()}
+        live.append({"id": fam, "created": int(meta.get("created", 0)),
+                     "last_rotation": int(meta.get("rotated", 0)), "ttl": ttl,
+                     "user_agent": meta.get("user_agent", "")})
+    if dead:
+        client.srem(index_key(sub), *dead)
+    return sorted(live, key=lambda f: f["created"])
+
+
+def revoke_user_families(sub, keep=None):
+    """Revoke every live refresh family of a user (but `keep`); returns how many."""
+    doomed = [f["id"] for f in families_for(sub) if f["id"] != keep]
+    for fam in doomed:
+        revoke_family(fam)
+    if doomed:
+        _redis().srem(index_key(sub), *doomed)
+    return len(doomed)
 
 
 def init_app(app, client):

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..core import trace
-from . import store as token_store
+from . import revocation, store as token_store
 from .keys import ring
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -149,12 +149,24 @@ def _wrong_type(expected):
 
 
 def verify_access(token):
-    """Full check of an access token: decode, then the denylist/family check (fails closed)."""
+    """Full check of an access token: decode, then the revocation check of the strategy in force
+    (auth/tokens/revocation.py; fails closed: no answer from Redis, no access)."""
     claims = decode(token, "access")
     try:
-        revoked = token_store.is_revoked(claims)
+        strategy, revoked = revocation.check(claims, token_store.keys_for(claims)[1:])
     except redis.RedisError as exc:
         raise StoreUnavailable(str(exc)) from None
     if revoked:
-        raise TokenError("revoked", _("The token was revoked (logout or a refresh-token reuse)."))
+        raise TokenError("revoked", _REVOKED[strategy]())
     return claims
+
+
+# Why a token was refused, per strategy (built per request: it follows the page's language).
+_REVOKED = {
+    "denylist": lambda: _("The token was revoked (logout or a refresh-token reuse)."),
+    "valid-after": lambda: _("The token was issued before its user's \"valid after\" time: "
+                             "everything issued until then was revoked."),
+    "user-key": lambda: _("The token carries an old key version of its user: bumping the "
+                          "version revoked every token issued before."),
+    "introspection": lambda: _("The token is no longer active on the server (introspection)."),
+}

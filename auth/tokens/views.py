@@ -1,12 +1,12 @@
 """Flow 2, the stateless JWT: JSON login, a bearer access token, a rotating refresh token."""
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from ..core import trace, users
 from ..core.errors import ApiError, json_body, json_error
 from ..core.http import no_store
 from ..core.limits import login_attempt
-from . import issue as token_issue, store as token_store
+from . import issue as token_issue, revocation, store as token_store
 from .verify import StoreUnavailable, TokenError, decode, verify_access
 
 bp = Blueprint("jwt_flow", __name__)
@@ -50,7 +50,10 @@ def bearer_token():
 @bp.get("/jwt/")
 def page():
     """The JWT lab page: its JavaScript logs in with fetch and keeps the tokens client-side."""
-    return render_template("jwt/index.html", demo=users.DEMO_USERS)
+
+    # The leeway is shown where a countdown reaches 0: the server still accepts for those seconds.
+    return render_template("jwt/index.html", demo=users.DEMO_USERS,
+                           jwt_leeway=current_app.config["JWT_LEEWAY"])
 
 
 @bp.post("/api/jwt/login")
@@ -63,7 +66,7 @@ def login():
     if user is None:
         return json_error(401, "invalid_credentials", _("Wrong username or password."))
     access, refresh, refresh_claims = token_issue.issue_pair(user)
-    token_store.start_family(refresh_claims)
+    token_store.start_family(refresh_claims, request.user_agent.string)
     return jsonify(token_issue.token_response(access, refresh))
 
 
@@ -91,7 +94,7 @@ def refresh():
     user = users.get(old["sub"])
     if user is None:
         token_store.revoke_family(old["fam"])
-        return _invalid_grant(_("The account no longer exists."))
+        return _invalid_grant(_("The account no longer exists or is disabled."))
     # The role is read again here: a refresh is where a changed role reaches the token.
     access, new_refresh, new_claims = token_issue.issue_pair(user, old["fam"])
     outcome = token_store.rotate(old, new_claims)
@@ -107,7 +110,12 @@ def refresh():
 def logout():
     """Deny this access token's jti until its exp and revoke its refresh family."""
     claims = verify_access(bearer_token())
-    body = request.get_json(silent=True) if request.is_json else None
+    # The body is optional (silent: bad JSON is no body), but silent does not catch the
+    # RecursionError of absurd nesting ("[" * 100000), which would be a 500.
+    try:
+        body = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:
+        raise ApiError(400, "invalid_request", _("The body must be a JSON object.")) from None
     families = {claims["fam"]}
     given = body.get("refresh_token") if isinstance(body, dict) else None
     if isinstance(given, str) and given:
@@ -118,6 +126,7 @@ def logout():
         except TokenError:
             pass  # an unusable refresh token needs no revoking; the access token's family is
     token_store.deny(claims)
+    revocation.logged_out(claims)
     for fam in families:
         token_store.revoke_family(fam)
     return jsonify({"logged_out": True, "denied_jti": claims["jti"],

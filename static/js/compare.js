@@ -1,21 +1,35 @@
 // The compare page: the same user in both flows, and every cell filled from a real response.
-import { clock, decodeJwt } from "./jwtdecode.js";
+// After every step (login, call, logout, replay) both columns, the status line and the call
+// results are redrawn from what the server answered then, never from what the page expects.
+import { setVerdict, tick as tickClaims } from "./claims.js";
+import { decodeJwt } from "./jwtdecode.js";
+import { $, T, clock, fmt, status } from "./lab.js";
 import { summarize } from "./servertiming.js";
 import * as store from "./tokenstore.js";
-import { entries, recordNavigation, wireFetch } from "./wire.js";
+import { recordNavigation, wireFetch } from "./wire.js";
 
-const T = JSON.parse(document.getElementById("i18n").textContent);
-const $ = (id) => document.getElementById(id);
 let csrf = document.querySelector("meta[name=csrf-token]").content;
-let oldSessionId = null;
-let oldAccessToken = null;
-const deadlines = { session: null, access: null, refresh: null }; // epoch seconds
+let loginSetCookie = ""; // the Set-Cookie of the login this page made, as the server reported it
+let oldSessionId = null; // the id the last logout killed, for the replay
+let oldAccessToken = null; // the access token the last JWT logout revoked, for the replay
+let lastJwtEntry = null; // the JWT flow's last request to the server, for "the server did"
+const state = {
+  session: { user: null, until: null }, // the server's last answer to /api/session/me
+  jwt: { user: null, held: false, access: { state: "unconfirmed" }, refresh: { state: "unconfirmed" } },
+};
 
-// Fill a cell with lines; a line is text, or [label, value] shown as "label: value" with code.
+// "401 not_logged_in: No session: …" or "200 OK": a response as the server gave it.
+const said = (res, data) => (res.ok ? `${res.status} ${res.statusText || "OK"}`
+  : `${res.status} ${data?.error ?? res.statusText}: ${data?.message ?? ""}`.trim());
+const traced = (entry) => `${entry.method} ${entry.path} → ${entry.status}: ${summarize(entry.steps).text}`;
+
+// Fill a cell with lines: text, a [label, value] pair shown as "label: value" with the value as
+// code, or a ready element.
 function fill(id, lines) {
   const cell = $(id);
   cell.replaceChildren();
   for (const line of lines) {
+    if (line instanceof Node) { cell.append(line); continue; }
     const div = document.createElement("div");
     if (Array.isArray(line)) {
       div.append(`${line[0]}: `);
@@ -27,32 +41,17 @@ function fill(id, lines) {
   }
 }
 
-function status(text, kind = "info") { $("status").textContent = text; $("status").className = `msg ${kind}`; }
+function pre(text) {
+  return Object.assign(document.createElement("pre"), { textContent: text });
+}
 
-async function showSession() {
-  const { res, data, entry } = await wireFetch("/api/session/me");
-  if (res.status !== 200) {
-    for (const id of ["s-browser", "s-sent", "s-server", "s-readable"]) fill(id, [T.not_logged_in]);
-    fill("s-trace", [summarize(entry.steps).text]);
-    deadlines.session = null;
-    return;
-  }
-  const httpOnly = !document.cookie.split("; ").some((c) => c.startsWith(`${T.cookie_name}=`));
-  fill("s-browser", [
-    ["Cookie", `${data.cookie.name} (${data.cookie.length} ${T.chars})`],
-    httpOnly ? T.cookie_hidden : T.cookie_visible,
-    ["Set-Cookie", lastSetCookie() || flagsOf(data.cookie)],
-  ]);
-  fill("s-sent", [["Cookie", entry.cookieSeen], `${entry.bytes.cookie} ${T.bytes} (${T.server_saw})`]);
-  fill("s-server", [T.session_server, ["key", data.session.key],
-    ["TTL", `${data.session.ttl} ${T.seconds}`], ["value", `${data.session.bytes} ${T.bytes}`]]);
-  fill("s-readable", [T.opaque]);
-  fill("s-trace", [summarize(entry.steps).text]);
-  deadlines.session = Date.now() / 1000 + data.session.ttl;
+function result(id, res, data) {
+  $(id).textContent = res ? said(res, data) : "";
+  $(id).className = res ? `result ${res.ok ? "ok" : "bad"}` : "result";
 }
 
 function flagsOf(c) {
-  // What the server set the cookie with, when this page did not see the login itself.
+  // The cookie's attributes as /api/session/me reports them (JS may never read Set-Cookie).
   const flags = [`Max-Age=${c.max_age}`, `Expires=${new Date(c.expires_at * 1000).toUTCString()}`,
     `Path=${c.path}`, `SameSite=${c.samesite}`];
   if (c.httponly) flags.push("HttpOnly");
@@ -60,138 +59,228 @@ function flagsOf(c) {
   return flags.join("; ");
 }
 
-function lastSetCookie() {
-  // The login response's Set-Cookie, as the server reported it (JS may never read Set-Cookie).
-  for (let i = entries.length - 1; i >= 0; i -= 1) if (entries[i].setCookie) return entries[i].setCookie;
-  return "";
-}
-
-async function showJwt() {
-  const tokens = store.load();
-  if (!tokens.access_token) {
-    for (const id of ["j-browser", "j-sent", "j-server", "j-readable", "j-trace"]) fill(id, [T.no_tokens]);
-    deadlines.access = deadlines.refresh = null;
+// --- Session column: always asks the server (the HttpOnly cookie is invisible to this script) --
+async function showSession() {
+  const { res, data, entry } = await wireFetch("/api/session/me");
+  result("s-call-result", res, data);
+  fill("s-trace", [traced(entry)]);
+  const sent = entry.cookieSeen.split("; ").find((c) => c.startsWith(`${T.cookie_name}=`));
+  const visible = document.cookie.split("; ").some((c) => c.startsWith(`${T.cookie_name}=`));
+  fill("s-sent", [["Cookie", entry.cookieSeen || "—"], fmt(T.n_bytes_seen, { n: entry.bytes.cookie ?? 0 })]);
+  if (res.status !== 200) {
+    state.session = { user: null, until: null };
+    fill("s-browser", sent ? [["Cookie", sent], visible ? T.cookie_visible : T.cookie_hidden] : [T.no_cookie_sent]);
+    fill("s-server", [T.s_no_user, said(res, data)]);
+    fill("s-readable", sent ? [T.opaque] : ["—"]);
     return;
   }
-  const where = store.location();
-  const access = decodeJwt(tokens.access_token);
-  const refresh = decodeJwt(tokens.refresh_token);
-  fill("j-browser", [
-    ["access_token", `${where === "memory" ? T.memory : where}, ${tokens.access_token.length} ${T.chars}`],
-    ["refresh_token", `${where === "memory" ? T.memory : where}, ${tokens.refresh_token.length} ${T.chars}`],
-    where === "memory" ? T.readable_memory : T.readable_yes,
+  state.session = { user: data.user.username, until: Date.now() / 1000 + data.session.ttl };
+  fill("s-browser", [
+    ["Cookie", fmt(T.name_chars, { name: data.cookie.name, n: data.cookie.length })],
+    visible ? T.cookie_visible : T.cookie_hidden,
+    loginSetCookie ? T.set_cookie_login : T.set_cookie_flags,
+    ["Set-Cookie", loginSetCookie || flagsOf(data.cookie)],
   ]);
-  const { entry } = await wireFetch("/api/jwt/me", {
-    headers: { Authorization: `Bearer ${tokens.access_token}` }, credentials: "omit",
-  });
-  fill("j-sent", [["Authorization", `Bearer ${tokens.access_token.slice(0, 24)}…`],
-    `${entry.bytes.authorization} ${T.bytes} (${T.server_saw})`]);
-  fill("j-trace", [summarize(entry.steps).text]);
-  fill("j-readable", [T.claims_visible, JSON.stringify(access.payload, null, 1)]);
-  deadlines.access = access.payload.exp;
-  deadlines.refresh = refresh.payload.exp;
-  await showJwtStore(access.payload);
+  fill("s-server", [T.session_server, [T.key, data.session.key],
+    ["TTL", fmt(T.n_seconds, { n: data.session.ttl })], [T.value, fmt(T.n_bytes, { n: data.session.bytes })]]);
+  fill("s-readable", [T.opaque]);
 }
 
-async function showJwtStore(claims) {
+// --- JWT column: what this page holds, and what the server says of it ------------------------
+async function showJwt() {
+  const tokens = store.load();
+  state.jwt.held = Boolean(tokens.access_token);
+  if (!state.jwt.held) {
+    state.jwt.user = null;
+    fill("j-browser", [oldAccessToken ? T.no_tokens_old : T.no_tokens]);
+    fill("j-sent", [T.nothing_sent]);
+    fill("j-readable", ["—"]);
+    fill("j-trace", [lastJwtEntry ? traced(lastJwtEntry) : "—"]);
+    result("j-call-result", null);
+    if (oldAccessToken) await showJwtStore(decodeJwt(oldAccessToken).payload, T.jwt_server_old);
+    else fill("j-server", ["—"]);
+    return;
+  }
+  const where = store.location() === "memory" ? T.memory : store.location();
+  const access = decodeJwt(tokens.access_token);
+  fill("j-browser", [
+    ["access_token", fmt(T.where_chars, { where, n: tokens.access_token.length })],
+    ["refresh_token", fmt(T.where_chars, { where, n: tokens.refresh_token.length })],
+    store.location() === "memory" ? T.readable_memory : T.readable_yes,
+  ]);
+  fill("j-readable", [T.claims_visible, pre(JSON.stringify(access.payload, null, 1))]);
+  await callJwt(tokens.access_token);
+  await showJwtStore(access.payload, T.jwt_server);
+}
+
+// GET /api/jwt/me with `token` (or with no Authorization header at all), and show the answer.
+async function callJwt(token) {
+  const { res, data, entry } = await wireFetch("/api/jwt/me", {
+    headers: token ? { Authorization: `Bearer ${token}` } : {}, credentials: "omit",
+  });
+  lastJwtEntry = entry;
+  result("j-call-result", res, data);
+  fill("j-trace", [traced(entry)]);
+  fill("j-sent", token
+    ? [["Authorization", `Bearer ${token.slice(0, 24)}…`], fmt(T.n_bytes_seen, { n: entry.bytes.authorization ?? 0 })]
+    : [T.nothing_sent]);
+  if (!token) return;
+  state.jwt.user = res.ok ? data.user.username : null;
+  state.jwt.access = res.ok ? { state: "accepted" } : { state: "refused", reason: said(res, data) };
+}
+
+async function showJwtStore(claims, title) {
   const q = new URLSearchParams({ fam: claims.fam, jti: claims.jti });
   const { data } = await wireFetch(`/api/lab/jwt-store?${q}`, { credentials: "omit" });
-  if (!data || !data.keys) return;
-  const lines = [T.jwt_server];
+  if (!data || !data.keys) return fill("j-server", ["—"]);
+  const lines = [title];
   for (const k of data.keys) {
-    const state = k.exists ? `${T.jwt_exists}, TTL ${k.ttl} ${T.seconds}, ${k.memory_bytes} ${T.bytes}` : T.jwt_absent;
-    lines.push([k.key.replace(/([0-9a-f]{4})[0-9a-f]{25}([0-9a-f]{3})$/, "$1…$2"), state]);
+    const seen = k.exists ? fmt(T.key_present, { ttl: k.ttl, bytes: k.memory_bytes }) : T.jwt_absent;
+    lines.push([k.key.replace(/([0-9a-f]{4})[0-9a-f]{25}([0-9a-f]{3})$/, "$1…$2"), seen]);
   }
-  lines.push(`${data.dbsize} ${T.dbsize}`);
+  lines.push(fmt(T.dbsize, { n: data.dbsize }));
   fill("j-server", lines);
 }
 
-function tick() {
-  const now = Date.now() / 1000;
-  const line = (label, at) => {
+// --- After every step: the countdowns, the buttons and the status line follow the state ------
+function showExpiry() {
+  const line = (label, exp, verdict) => {
     const div = document.createElement("div");
-    if (at === null) { div.textContent = `${label}: —`; return div; }
-    const left = at - now;
-    div.textContent = `${label}: ${left > 0 ? clock(left) : T.expired}`;
-    div.className = left > 0 ? "countdown" : "countdown expired";
+    div.append(`${label}: `);
+    const live = document.createElement("strong");
+    live.className = "countdown";
+    if (exp === null) live.textContent = "—";
+    else { live.dataset.exp = exp; setVerdict(live, verdict); }
+    div.append(live);
     return div;
   };
-  $("s-expiry").replaceChildren(line(T.ttl_idle, deadlines.session));
-  $("j-expiry").replaceChildren(line(T.access_exp, deadlines.access), line(T.refresh_exp, deadlines.refresh));
+  const tokens = store.load();
+  const exp = (token) => (token ? decodeJwt(token).payload.exp : null);
+  $("j-expiry").replaceChildren(line(T.access_exp, exp(tokens.access_token), state.jwt.access),
+    line(T.refresh_exp, exp(tokens.refresh_token), state.jwt.refresh));
+  tick();
 }
 
+function showButtons() {
+  $("s-logout").disabled = !state.session.user;
+  $("s-replay").disabled = !oldSessionId || Boolean(state.session.user);
+  $("j-logout").disabled = !state.jwt.held;
+  $("j-replay").disabled = !oldAccessToken;
+}
+
+function showStatus(error = "") {
+  if (error) return status("status", error, "error");
+  const { session: s, jwt: j } = state;
+  if (s.user && s.user === j.user) return status("status", fmt(T.both_in, { user: s.user }), "info");
+  const jwtPart = j.user ? fmt(T.j_in, { user: j.user }) : j.held ? T.j_refused : T.j_none;
+  status("status", `${s.user ? fmt(T.s_in, { user: s.user }) : T.s_out} ${jwtPart}`, "plain");
+}
+
+async function redraw({ session = true, jwt = true, error = "" } = {}) {
+  await Promise.all([session && showSession(), jwt && showJwt()]);
+  showExpiry();
+  showButtons();
+  showStatus(error);
+}
+
+function tick() {
+  const div = document.createElement("div");
+  const until = state.session.until;
+  if (until === null) div.textContent = `${T.ttl_idle}: —`;
+  else {
+    const left = until - Date.now() / 1000;
+    div.textContent = `${T.ttl_idle}: ${left > 0 ? clock(left) : T.expired}`;
+    div.className = left > 0 ? "countdown" : "countdown expired";
+  }
+  $("s-expiry").replaceChildren(div);
+  tickClaims();
+}
+
+// --- The buttons -------------------------------------------------------------------------------
 $("both-login").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const creds = { username: form.get("username"), password: form.get("password") };
+  // A new login: the old credentials of the last logout no longer apply.
+  oldSessionId = oldAccessToken = null;
+  loginSetCookie = "";
+  $("s-after").textContent = "";
+  $("j-after").textContent = "";
   const fresh = await wireFetch("/session/csrf");
   csrf = fresh.data.csrf_token;
   const s = await wireFetch("/session/login", { method: "POST", form: creds, headers: { "X-CSRFToken": csrf } });
-  if (s.res.ok) csrf = s.data.csrf_token;
+  if (s.res.ok) { csrf = s.data.csrf_token; loginSetCookie = s.entry.setCookie; }
   store.choose(form.get("storage"));
   const j = await wireFetch("/api/jwt/login", { method: "POST", json: creds, credentials: "omit" });
-  if (j.res.ok) store.save(j.data);
-  if (s.res.ok && j.res.ok) status(T.logged_in_both.replace("{user}", creds.username));
-  else status(`${T.login_failed}: ${s.res.status} / ${j.res.status}`, "error");
-  await Promise.all([showSession(), showJwt()]);
+  lastJwtEntry = j.entry;
+  if (j.res.ok) {
+    store.save(j.data);
+    state.jwt.access = { state: "unconfirmed" };
+    state.jwt.refresh = { state: "accepted" }; // the server just issued it
+  }
+  const failed = s.res.ok && j.res.ok ? ""
+    : fmt(T.login_failed, { session: said(s.res, s.data), jwt: said(j.res, j.data) });
+  await redraw({ error: failed });
 });
 
-$("s-call").addEventListener("click", async () => {
-  const { res } = await wireFetch("/api/session/me");
-  $("s-call-result").textContent = `${res.status}`;
-  await showSession();
-});
+$("s-call").addEventListener("click", () => redraw({ jwt: false }));
 
 $("j-call").addEventListener("click", async () => {
   const { access_token } = store.load();
-  const { res, data } = await wireFetch("/api/jwt/me", {
-    headers: access_token ? { Authorization: `Bearer ${access_token}` } : {}, credentials: "omit",
-  });
-  $("j-call-result").textContent = `${res.status} ${data?.error ?? ""}`;
+  if (access_token) return redraw({ session: false });
+  await callJwt(null); // no token: the server's answer to a request without one
 });
 
 $("s-logout").addEventListener("click", async () => {
-  const { res, data } = await wireFetch("/session/logout", { method: "POST", headers: { "X-CSRFToken": csrf } });
-  if (res.ok) { oldSessionId = data.old_session_id; $("s-replay").disabled = false; }
-  $("s-after").textContent = res.ok ? T.session_logged_out : `${res.status} ${data?.message ?? ""}`;
-  await showSession();
+  const { res, data, entry } = await wireFetch("/session/logout", { method: "POST", headers: { "X-CSRFToken": csrf } });
+  if (res.ok) {
+    oldSessionId = data.old_session_id;
+    loginSetCookie = "";
+    fill("s-after", [T.session_logged_out, ["Set-Cookie", entry.setCookie || "—"]]);
+  } else fill("s-after", [said(res, data)]);
+  $("s-after").className = "result";
+  await redraw({ jwt: false });
 });
 
 $("s-replay").addEventListener("click", async () => {
   // Put the dead id back into the browser's cookie jar and send it: a real replay.
   document.cookie = `${T.cookie_name}=${oldSessionId}; path=/; SameSite=Lax`;
-  const { res, data } = await wireFetch("/api/session/me");
+  const { res, data, entry } = await wireFetch("/api/session/me");
   document.cookie = `${T.cookie_name}=; path=/; Max-Age=0`;
-  $("s-after").textContent = `${T.replay_result}: ${res.status} ${data?.error ?? ""} — ${data?.message ?? ""}`;
+  fill("s-trace", [traced(entry)]);
+  fill("s-after", [fmt(T.replay_result, { sent: `Cookie: ${entry.cookieSeen || "—"}`, answer: said(res, data) })]);
+  $("s-after").className = `result ${res.ok ? "ok" : "bad"}`;
 });
 
 $("j-logout").addEventListener("click", async () => {
   const tokens = store.load();
-  if (!tokens.access_token) return;
-  const { res, data } = await wireFetch("/api/jwt/logout", {
+  if (!tokens.access_token) return redraw({ session: false });
+  const { res, data, entry } = await wireFetch("/api/jwt/logout", {
     method: "POST", headers: { Authorization: `Bearer ${tokens.access_token}` },
     json: { refresh_token: tokens.refresh_token }, credentials: "omit",
   });
+  lastJwtEntry = entry;
   if (res.ok) {
     oldAccessToken = tokens.access_token;
-    $("j-replay").disabled = false;
     store.clear();
-    await showJwtStore(decodeJwt(oldAccessToken).payload);
-  }
-  $("j-after").textContent = res.ok ? T.jwt_logged_out : `${res.status} ${data?.message ?? ""}`;
-  deadlines.access = deadlines.refresh = null;
+    fill("j-after", [data.message, T.jwt_logged_out]);
+  } else fill("j-after", [said(res, data)]);
+  $("j-after").className = "result";
+  await redraw({ session: false });
 });
 
 $("j-replay").addEventListener("click", async () => {
-  const { res, data } = await wireFetch("/api/jwt/me", {
+  const { res, data, entry } = await wireFetch("/api/jwt/me", {
     headers: { Authorization: `Bearer ${oldAccessToken}` }, credentials: "omit",
   });
-  $("j-after").textContent = `${T.replay_result}: ${res.status} ${data?.error ?? ""} — ${data?.message ?? ""}`;
+  lastJwtEntry = entry;
+  fill("j-trace", [traced(entry)]);
+  fill("j-after", [fmt(T.replay_result, { sent: `Authorization: Bearer ${oldAccessToken.slice(0, 16)}…`, answer: said(res, data) })]);
+  $("j-after").className = `result ${res.ok ? "ok" : "bad"}`;
 });
 
 $("storage").value = store.location();
 recordNavigation();
-showSession();
-showJwt();
+redraw();
 setInterval(tick, 1000);
 tick();

@@ -1,16 +1,12 @@
 // The cost page's live run: start it (POST), poll its progress (GET), draw what it measured.
 // The server refuses a second run while one is going (409): then we just follow that one.
-const T = JSON.parse(document.getElementById("i18n").textContent);
-const $ = (id) => document.getElementById(id);
+import { $, T, fmt, status } from "./lab.js";
+
 const URL_RUN = $("live").dataset.url;
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 const POLL_MS = 250;
 
-function say(text, kind = "info") {
-  $("live-status").textContent = text;
-  $("live-status").className = `msg ${kind}`;
-}
-
+const say = (text, kind = "info") => status("live-status", text, kind);
 const us = (value) => (value === null || value === undefined ? "" : Math.round(value));
 
 function cell(row, text) {
@@ -55,8 +51,22 @@ function draw(result) {
     cell(tr, us(s.p99_us));
     steps.appendChild(tr);
   }
-  $("live-table").hidden = false;
-  $("live-steps").hidden = false;
+  const strategies = $("live-strategies").querySelector("tbody");
+  strategies.replaceChildren();
+  for (const name of result.strategy_order || []) {
+    const s = result.strategies[name];
+    const tr = document.createElement("tr");
+    const code = document.createElement("code");
+    code.textContent = name;
+    tr.appendChild(document.createElement("td")).appendChild(code);
+    cell(tr, us(s.median_us));
+    cell(tr, us(s.p99_us));
+    cell(tr, s.round_trips);
+    cell(tr, s.redis_bytes ? fmt(T.strategy_bytes, { n: s.redis_bytes }) : "0");
+    cell(tr, name === "none" ? T.window_none : T.window_now);
+    strategies.appendChild(tr);
+  }
+  for (const id of ["live-table", "live-note", "live-steps", "live-strategies"]) $(id).hidden = false;
 }
 
 function show(state) {
@@ -65,10 +75,10 @@ function show(state) {
   $("live-run").disabled = state.state === "running";
   if (state.state === "running") {
     progress.value = state.total ? state.done / state.total : 0;
-    say(T.running.replace("{done}", state.done).replace("{total}", state.total));
+    say(fmt(T.running, { done: state.done, total: state.total }));
   } else if (state.state === "done") {
     draw(state.result);
-    const done = T.done.replace("{n}", state.requests).replace("{alg}", state.result.algorithm);
+    const done = fmt(T.done, { n: state.requests, alg: state.result.algorithm });
     say(state.result.truncated ? `${done} ${T.truncated}` : done);
   } else if (state.state === "failed") {
     say(T[state.error] || T.failed, "error");
@@ -76,8 +86,13 @@ function show(state) {
 }
 
 async function poll() {
-  const res = await fetch(URL_RUN, { credentials: "same-origin" });
-  const state = await res.json();
+  let state;
+  try {
+    const res = await fetch(URL_RUN, { credentials: "same-origin" });
+    state = await res.json();
+  } catch {
+    return say(T.unreachable, "error");
+  }
   show(state);
   if (state.state === "running") setTimeout(poll, POLL_MS);
 }
@@ -85,12 +100,17 @@ async function poll() {
 $("live-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const requests = Number(new FormData(event.target).get("requests"));
-  const res = await fetch(URL_RUN, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF },
-    body: JSON.stringify({ requests }),
-  });
+  let res;
+  try {
+    res = await fetch(URL_RUN, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF },
+      body: JSON.stringify({ requests }),
+    });
+  } catch {
+    return say(T.unreachable, "error");
+  }
   let data = null;
   try { data = await res.json(); } catch { data = null; }
   if (res.status === 409) {

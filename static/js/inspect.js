@@ -1,17 +1,19 @@
 // The token inspector: show a JWT's three parts, ask /api/inspect to decode and verify it, explain
 // each claim, and let you edit the payload to watch the old signature fail. The token and the key
-// live only in these text boxes: this page never writes them to any storage.
-import { claimRows, tick } from "./claims.js";
+// live only in these text boxes: this page never writes them to any storage (it only deletes the
+// one-time hand-off the JWT page leaves in sessionStorage, once read).
+import { claimRows, setVerdict, tick } from "./claims.js";
+import { $, T, fmt, status } from "./lab.js";
 import { recordNavigation, wireFetch } from "./wire.js";
 
-const T = JSON.parse(document.getElementById("i18n").textContent);
-const $ = (id) => document.getElementById(id);
 const PARTS = ["header", "payload", "signature"];
+const HANDOFF = "lab.inspect_handoff"; // written by the JWT page's "Open in the inspector"
 
 let original = "";        // the token as pasted or loaded, before any edit of its payload
 let payloadStale = true;  // the payload box must be refilled from the next answer
 let latest = 0;           // only the newest answer is shown, whatever order answers arrive in
 let timer = null;
+let labKey = false;       // verify with this lab's key (on the server) instead of the key box
 
 const clean = (token) => token.replace(/\s+/g, "");
 
@@ -35,6 +37,10 @@ function showParts(token, badPart) {
   });
 }
 
+// What the countdowns (claims.js) may say: "valid for" only under a verified signature.
+const countdownVerdict = (data) => (data.verified === true ? { state: "accepted" }
+  : data.verified === false ? { state: "refused", reason: T.failed } : { state: "unconfirmed" });
+
 function showVerdict(data) {
   const state = data.verified === true ? "verified" : data.verified === false ? "failed" : "unchecked";
   $("verdict").dataset.state = state;
@@ -42,7 +48,9 @@ function showVerdict(data) {
   $("verdict-reason").textContent = data.reason;
   const pill = $("verdict-expired");
   const exp = data.payload?.exp;
-  if (typeof exp === "number") pill.dataset.exp = exp;
+  // Next to the verdict, a failed signature needs no repeating: the pill only counts down.
+  const verdict = data.verified === true ? countdownVerdict(data) : { state: "unconfirmed" };
+  if (typeof exp === "number") { pill.dataset.exp = exp; setVerdict(pill, verdict); }
   else { delete pill.dataset.exp; pill.textContent = T.no_exp; pill.classList.remove("expired"); }
 }
 
@@ -55,7 +63,7 @@ function render(data) {
     payloadStale = false;
   }
   $("claims-card").hidden = !isObject;
-  claimRows($("claims"), isObject ? data.payload : {}, T);
+  claimRows($("claims"), isObject ? data.payload : {}, T, countdownVerdict(data));
   showVerdict(data);
   const payloadOf = (token) => clean(token).split(".")[1];
   const edited = Boolean(original) && payloadOf($("token").value) !== payloadOf(original);
@@ -77,7 +85,8 @@ async function inspect() {
   const token = $("token").value;
   if (!token.trim()) { showParts(""); return clear(); }
   const body = { token };
-  if ($("key").value.trim()) body.key = $("key").value;
+  if (labKey) body.lab_key = true; // the server uses its own key: none is sent from here
+  else if ($("key").value.trim()) body.key = $("key").value;
   let res = null;
   let data = null;
   try {
@@ -103,9 +112,16 @@ function setToken(token) {
   inspect();
 }
 
+function useLabKey(on) {
+  labKey = on;
+  $("verify-lab").setAttribute("aria-pressed", String(on));
+  $("key-mode").hidden = !on;
+}
+
 $("token").addEventListener("input", () => { original = $("token").value; payloadStale = true; schedule(); });
-$("key").addEventListener("input", schedule);
-$("verify").addEventListener("click", inspect);
+$("key").addEventListener("input", () => { useLabKey(false); schedule(); });
+$("verify").addEventListener("click", () => { useLabKey(false); inspect(); });
+$("verify-lab").addEventListener("click", () => { useLabKey(true); inspect(); });
 $("restore").addEventListener("click", () => setToken(original));
 
 // Editing re-encodes the payload and keeps the old signature: exactly what a forger can do.
@@ -120,23 +136,35 @@ $("payload-edit").addEventListener("input", () => {
   schedule();
 });
 
-// The JWT page keeps tokens under lab.access_token / lab.refresh_token (see tokenstore.js);
-// tokens it keeps in memory exist only inside that page, so they cannot be read from here.
+// A one-time hand-off from the JWT page: read it, delete it at once, so it is never kept.
+function takeHandoff() {
+  const token = sessionStorage.getItem(HANDOFF);
+  sessionStorage.removeItem(HANDOFF);
+  if (!token) return false;
+  status("mine-status", T.handoff);
+  setToken(token);
+  return true;
+}
+
+// The JWT page keeps tokens under lab.access_token / lab.refresh_token (see tokenstore.js) when
+// told to use sessionStorage or localStorage; tokens it keeps in memory exist only inside that
+// page's JavaScript, so they reach this page only through the hand-off above.
 $("load-mine").addEventListener("click", () => {
-  const status = $("mine-status");
+  if (takeHandoff()) return;
   for (const kind of ["access", "refresh"]) {
     for (const where of ["sessionStorage", "localStorage"]) {
       const token = window[where].getItem(`lab.${kind}_token`);
       if (!token) continue;
-      status.className = "msg info";
-      status.textContent = T.loaded.replace("{kind}", T[kind]).replace("{where}", where);
+      status("mine-status", fmt(T.loaded, { kind: T[kind], where }));
       return setToken(token);
     }
   }
-  const link = Object.assign(document.createElement("a"), { href: status.dataset.jwtPage, textContent: T.jwt_page });
-  status.className = "msg error";
-  status.replaceChildren(`${T.none_stored} `, link);
+  const el = $("mine-status");
+  const link = Object.assign(document.createElement("a"), { href: el.dataset.jwtPage, textContent: T.jwt_page });
+  status("mine-status", "", "error");
+  el.replaceChildren(`${T.none_stored} `, link);
 });
 
+takeHandoff(); // the JWT page opened this page with a token to inspect
 setInterval(() => tick(T), 1000);
 recordNavigation();

@@ -1,12 +1,22 @@
 // The JWT flow page: log in with fetch(), keep the tokens client-side, call the API with
 // "Authorization: Bearer …", rotate the refresh token, log out. Read it in DevTools → Sources.
-import { clock, decodeJwt } from "./jwtdecode.js";
+// Every panel follows the server's last answer: a countdown says "valid for" only while the
+// server accepted the token; after a refusal it shows the server's reason.
+import { claimRows, setVerdict, tick, timeRows } from "./claims.js";
+import { decodeJwt } from "./jwtdecode.js";
+import { $, T, fmt, status } from "./lab.js";
 import * as store from "./tokenstore.js";
 import { recordNavigation, wireFetch } from "./wire.js";
 
-const T = JSON.parse(document.getElementById("i18n").textContent);
-const $ = (id) => document.getElementById(id);
-const status = (text, kind = "info") => { $("jwt-status").textContent = text; $("jwt-status").className = `msg ${kind}`; };
+// What the server last said of each token the page holds: "accepted" (it issued or accepted
+// it), "refused" (with its reason) or "unconfirmed" (found in storage, or its family was
+// revoked since: the server has not been asked again).
+const verdict = { access: { state: "unconfirmed" }, refresh: { state: "unconfirmed" } };
+let retired = null; // the refresh token the last rotation used up, kept only for the reuse demo
+let refreshing = null; // one refresh at a time: a duplicate would look like token reuse
+
+const said = (res, data) => `${res.status} ${data?.error ?? res.statusText}: ${data?.message ?? ""}`.trim();
+const whereLabel = () => (store.location() === "memory" ? T.memory : store.location());
 
 async function api(path, { token, body } = {}) {
   const headers = {};
@@ -19,58 +29,73 @@ async function api(path, { token, body } = {}) {
   });
 }
 
+function judge(kind, state, reason = "") {
+  verdict[kind] = { state, reason };
+  const targets = [$(`${kind}-left`)];
+  if (kind === "access") targets.push(...$("claims").querySelectorAll("[data-exp]"));
+  for (const live of targets) setVerdict(live, verdict[kind]);
+  tick();
+}
+
 function showWhere() {
-  const where = store.location();
-  $("storage").value = where;
-  $("storage-note").textContent = T[`where_${where}`];
-  const label = where === "memory" ? T.memory : where;
-  $("access-where").textContent = label;
-  $("refresh-where").textContent = label;
+  $("storage").value = store.location();
+  $("storage-note").textContent = T[`where_${store.location()}`];
+  $("access-where").textContent = whereLabel();
+  $("refresh-where").textContent = whereLabel();
 }
 
 function showToken(kind, token) {
   const { header, payload } = decodeJwt(token);
-  $(`${kind}-length`).textContent = token.length;
+  $(`${kind}-length`).textContent = fmt(T.n_chars, { n: token.length });
   $(`${kind}-header`).textContent = JSON.stringify(header, null, 2);
-  const human = { ...payload };
-  for (const c of ["iat", "nbf", "exp"]) {
-    if (c in human) human[c] = `${payload[c]}  (${new Date(payload[c] * 1000).toLocaleString()})`;
-  }
-  $(`${kind}-payload`).textContent = JSON.stringify(human, null, 2);
-  $(`${kind}-exp`).textContent = new Date(payload.exp * 1000).toLocaleTimeString();
+  $(`${kind}-payload`).textContent = JSON.stringify(payload, null, 2); // the token's own JSON
+  timeRows($(`${kind}-times`), payload); // and its dates, beside it, in local time
+  $(`${kind}-exp`).textContent = new Date(payload.exp * 1000).toLocaleTimeString(document.documentElement.lang);
   $(`${kind}-left`).dataset.exp = payload.exp;
+  setVerdict($(`${kind}-left`), verdict[kind]);
+  if (kind === "access") claimRows($("claims"), payload, {}, verdict.access);
 }
 
+// Draw everything from what the page holds now; buttons are enabled only when they can work.
 function render() {
   const tokens = store.load();
   const has = Boolean(tokens.access_token);
-  $("token-card").hidden = !has;
   $("tokens").hidden = !has;
+  $("claims-card").hidden = !has;
+  for (const id of ["call-me", "do-refresh", "do-logout", "forget"]) $(id).disabled = !has;
+  $("reuse").disabled = !retired;
   showWhere();
-  if (!has) return;
+  if (!has) {
+    $("me").textContent = "";
+    if (!$("login-status").classList.contains("error")) status("login-status", ""); // "Logged in" no more
+    return;
+  }
   showToken("access", tokens.access_token);
   showToken("refresh", tokens.refresh_token);
   tick();
 }
 
-function tick() {
-  for (const kind of ["access", "refresh"]) {
-    const el = $(`${kind}-left`);
-    if (!el.dataset.exp) continue;
-    const left = Number(el.dataset.exp) - Date.now() / 1000;
-    el.textContent = left > 0 ? `${T.valid_for} ${clock(left)}` : T.expired;
-    el.classList.toggle("expired", left <= 0);
-  }
-}
-
 async function callMe() {
   const { access_token } = store.load();
-  if (!access_token) return status(T.no_token, "error");
+  if (!access_token) return status("jwt-status", T.no_token, "error");
   const { res, data } = await api("/api/jwt/me", { token: access_token });
-  $("me").textContent = `${res.status} ${res.statusText}\n` + JSON.stringify(data, null, 2);
-  if (res.headers.get("WWW-Authenticate")) {
-    $("me").textContent += `\nWWW-Authenticate: ${res.headers.get("WWW-Authenticate")}`;
-  }
+  if (store.load().access_token !== access_token) return; // the page moved on meanwhile
+  let text = `GET /api/jwt/me → ${res.status} ${res.statusText}\n${JSON.stringify(data, null, 2)}`;
+  if (res.headers.get("WWW-Authenticate")) text += `\nWWW-Authenticate: ${res.headers.get("WWW-Authenticate")}`;
+  $("me").textContent = text;
+  $("me").classList.toggle("refused", !res.ok);
+  if (res.ok) judge("access", "accepted");
+  else judge("access", "refused", said(res, data));
+}
+
+function newTokens(data) {
+  store.save(data);
+  // The server's last answer issued both: it vouches for them until it says otherwise.
+  verdict.access = { state: "accepted" };
+  verdict.refresh = { state: "accepted" };
+  $("me").textContent = ""; // that answer was about the previous access token
+  $("me").classList.remove("refused");
+  render();
 }
 
 $("jwt-login").addEventListener("submit", async (event) => {
@@ -80,28 +105,29 @@ $("jwt-login").addEventListener("submit", async (event) => {
   const { res, data } = await api("/api/jwt/login", {
     body: { username: form.get("username"), password: form.get("password") },
   });
-  if (!res.ok) return status(`${T.login_failed}: ${res.status} ${data?.message ?? ""}`, "error");
-  store.save(data);
-  status(T.logged_in.replace("{where}", store.location() === "memory" ? T.memory : store.location()));
-  render();
+  if (!res.ok) return status("login-status", `${T.login_failed}: ${said(res, data)}`, "error");
+  retired = null; // a new login is a new family: the old reuse demo no longer applies
+  newTokens(data);
+  status("login-status", fmt(T.logged_in, { where: whereLabel() }));
+  status("jwt-status", "");
   await callMe();
 });
 
 $("storage").addEventListener("change", (e) => { store.choose(e.target.value); render(); });
 $("call-me").addEventListener("click", callMe);
 
-let refreshing = null; // one refresh at a time: a duplicate would look like token reuse
-let retired = null; // the refresh token the last rotation used up, kept only for the reuse demo
 $("do-refresh").addEventListener("click", async () => {
   refreshing ??= (async () => {
     const { refresh_token } = store.load();
     const { res, data } = await api("/api/jwt/refresh", { body: { refresh_token } });
     if (res.ok) {
       retired = refresh_token;
-      $("reuse").disabled = false;
-      store.save(data); status(T.refreshed); render();
+      newTokens(data);
+      status("jwt-status", T.refreshed);
+    } else {
+      judge("refresh", "refused", said(res, data));
+      status("jwt-status", said(res, data), "error");
     }
-    else status(`${res.status} ${data?.error}: ${data?.message}`, "error");
   })().finally(() => { refreshing = null; });
   await refreshing;
 });
@@ -109,20 +135,52 @@ $("do-refresh").addEventListener("click", async () => {
 $("do-logout").addEventListener("click", async () => {
   const { access_token, refresh_token } = store.load();
   const { res, data } = await api("/api/jwt/logout", { token: access_token, body: { refresh_token } });
-  if (res.ok) { store.clear(); status(T.logged_out); render(); $("me").textContent = ""; }
-  else status(`${res.status} ${data?.error}: ${data?.message}`, "error");
+  if (res.ok) {
+    store.clear();
+    retired = null;
+    status("jwt-status", T.logged_out);
+    render();
+  } else {
+    if (res.status === 401) judge("access", "refused", said(res, data));
+    status("jwt-status", said(res, data), "error");
+  }
 });
 
 $("reuse").addEventListener("click", async () => {
   // Present the retired refresh token again: this is what a thief holding a stolen copy does.
-  const { res, data } = await api("/api/jwt/refresh", { body: { refresh_token: retired } });
-  status(res.status === 400 ? `${res.status} ${data?.error}: ${T.reused}` : `${res.status}`, "error");
+  const stolen = retired;
+  const { res, data } = await api("/api/jwt/refresh", { body: { refresh_token: stolen } });
+  retired = null;
   $("reuse").disabled = true;
+  const { refresh_token } = store.load();
+  const sameFamily = refresh_token && decodeJwt(refresh_token).payload.fam === decodeJwt(stolen).payload.fam;
+  if (!res.ok && sameFamily) {
+    // The server's answer is about the family: the refresh token held here is in it.
+    judge("refresh", "refused", said(res, data));
+    judge("access", "unconfirmed");
+    return status("jwt-status", `${said(res, data)} ${T.reused}`, "error");
+  }
+  status("jwt-status", said(res, data), res.ok ? "info" : "error");
 });
 
-$("forget").addEventListener("click", () => { store.clear(); status(T.forgotten); render(); });
+// Tokens kept in memory exist only in this page: hand the access token to the inspector once,
+// through sessionStorage (the inspector deletes it as soon as it has read it).
+$("open-inspector").addEventListener("click", (event) => {
+  const { access_token } = store.load();
+  if (!access_token) return;
+  sessionStorage.setItem("lab.inspect_handoff", access_token);
+  window.location.assign(event.target.dataset.href);
+});
+
+$("forget").addEventListener("click", () => {
+  store.clear();
+  retired = null;
+  status("jwt-status", T.forgotten);
+  render();
+});
 
 recordNavigation();
 render();
 if (store.load().access_token) callMe();
+else status("jwt-status", T.no_token, "info");
 setInterval(tick, 1000);

@@ -86,9 +86,13 @@ def measure(app, requests, progress=None, deadline=DEADLINE):
                 truncated = True
                 break
         steps = cost_probe.steps(app, fx, n=min(200, max(10, requests)))
+        strategies = cost_probe.strategies(app, fx, n=min(200, max(10, requests)))
     finally:
         cost_probe.cleanup(app, fx)
-    return _report(app, samples, errors, steps, truncated)
+    report = _report(app, samples, errors, steps, truncated)
+    # JSON objects lose their order on the way (Flask sorts keys): say it explicitly.
+    report.update(strategies=strategies, strategy_order=list(strategies))
+    return report
 
 
 def _report(app, samples, errors, steps, truncated):

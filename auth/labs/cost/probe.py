@@ -15,7 +15,8 @@ from werkzeug.test import EnvironBuilder
 
 from ...core import users
 from ...session import store as session_store
-from ...tokens import issue as token_issue, store as token_store, verify as token_verify
+from ...tokens import (issue as token_issue, revocation, store as token_store,
+                       verify as token_verify)
 
 SCENARIOS = ("baseline", "session", "jwt", "refresh")
 _PROBE_USER = {"id": 0, "username": "cost-probe", "role": "user"}
@@ -130,3 +131,36 @@ def steps(app, fx, n=300):
                                                                 "fam": fx["fam"]}),
             "open_session": lambda: iface.open_session(app, request),
         }, n)
+
+
+def strategies(app, fx, n=200):
+    """Each revocation strategy's check of one access token: µs (interleaved, like the steps),
+    Redis round trips (counted from the server's own trace), and the bytes in Redis of what it
+    stores to refuse a token (written for a made-up user, measured with MEMORY USAGE, deleted)."""
+    cfg = app.config
+    signer = app.extensions["lab_keyring"].current
+    claims = jwt.decode(fx["access"], signer.verify, algorithms=[signer.alg],
+                        audience=cfg["JWT_AUDIENCE"])
+    deny = token_store.keys_for(claims)[1:]
+    with app.test_request_context("/api/jwt/me"):
+        timings = _interleaved({s: (lambda s=s: revocation.check(claims, deny, s))
+                                for s in revocation.STRATEGIES}, n)
+        trips = {}
+        for s in revocation.STRATEGIES:
+            request.environ["lab.trace"] = []
+            revocation.check(claims, deny, s)
+            trips[s] = sum(1 for name, *_rest in request.environ["lab.trace"]
+                           if name.startswith("redis-"))
+    client = app.extensions["lab_redis"]
+    made_up = secrets.token_hex(16)
+    rows = revocation.markers(f"cost-probe-{made_up}", made_up, made_up,
+                              cfg["ACCESS_TOKEN_TTL"])
+    sizes = {s: 0 for s in revocation.STRATEGIES}
+    try:
+        for strategy, key, value, ttl in rows:
+            client.set(key, value, ex=ttl)
+            sizes[strategy] += client.memory_usage(key) or 0
+    finally:
+        client.delete(*[key for _s, key, _v, _t in rows])
+    return {s: dict(timings[s], round_trips=trips[s], redis_bytes=sizes[s])
+            for s in revocation.STRATEGIES}

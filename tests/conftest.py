@@ -73,7 +73,8 @@ def r(redis_server):
 def _clean_env(monkeypatch):
     # The app reads config from the environment; a developer's own settings must not leak in.
     for name in ("REDIS_URL", "INSTANCE_PATH", "SECRET_KEY", "JWT_SECRET_KEY", "ACCESS_TOKEN_TTL",
-                 "REFRESH_TOKEN_TTL", "SESSION_LIFETIME", "SESSION_ABSOLUTE_LIFETIME"):
+                 "REFRESH_TOKEN_TTL", "SESSION_LIFETIME", "SESSION_ABSOLUTE_LIFETIME",
+                 "JWT_ALGORITHM", "REVOCATION_STRATEGY", "LOGIN_RATE_LIMIT", "LOGIN_RATE_WINDOW"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -314,7 +314,7 @@ def test_pages_fit_1024_without_horizontal_scroll(browser, live_server, lang):
     fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
     try:
         page.goto(f"{live_server}/")
-        assert page.locator("ol.path li").count() == 5 and page.evaluate(fits)
+        assert page.locator("ol.path li").count() == 6 and page.evaluate(fits)
         page.goto(f"{live_server}/compare")
         with page.expect_response("**/api/jwt/me"):
             page.click("#login-both")

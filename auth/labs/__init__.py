@@ -12,6 +12,7 @@ DVWA does), never as a flag inside the real session store or verifier.
 from .compare import FEATURE as compare
 from .cost import FEATURE as cost
 from .inspector import FEATURE as inspector
+from .revocation import FEATURE as revocation
 
 # In nav order: the order a learner is best taken through them.
-LABS = [compare, inspector, cost]
+LABS = [compare, inspector, revocation, cost]

@@ -175,8 +175,10 @@ def markers(sub, jti, fam, ttl):
     """What each strategy stores to refuse one token (or every token of one user), as
     (strategy, key, value, ttl) with the real key names and value shapes: the cost lab writes
     these for a made-up user to measure their bytes in Redis."""
-    return [("denylist", f"jwt:deny:{jti}", "1", ttl),
-            ("denylist", f"jwt:famrevoked:{fam}", "1", ttl),
+    from . import store as token_store  # (the denylist's key formats live in the token store)
+
+    return [("denylist", token_store.deny_key(jti), "1", ttl),
+            ("denylist", token_store.revoked_key(fam), "1", ttl),
             ("valid-after", valid_after_key(sub), int(time.time()), ttl),
             ("user-key", key_version_key(sub), 1, None),
             ("introspection", active_key(jti), sub, ttl)]

@@ -12,6 +12,7 @@ import os
 from flask import Flask
 
 from auth import config, labs, pages, session, tokens
+from auth.attacker import create_attacker_app
 from auth.core import errors, i18n, limits, redis_conn, server, trace, users
 from auth.core.extensions import csrf
 from auth.core.http import add_security_headers
@@ -69,22 +70,34 @@ def create_app(test_config=None):
 
 
 def main(argv=None):
-    """Serve with waitress (a production WSGI server), not Flask's development server."""
+    """Serve with waitress (a production WSGI server), not Flask's development server: the lab
+    on --port, and the attacker's origin (auth/attacker/) on --attacker-port."""
     defaults = {**config.DEFAULTS, **config.from_env()}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=defaults["HOST"],
                         help="0.0.0.0 to let a class on the LAN reach it (default %(default)s)")
     parser.add_argument("--port", type=int, default=defaults["PORT"])
+    parser.add_argument("--attacker-port", type=int, default=defaults["ATTACKER_PORT"],
+                        help="the attacker's origin (default: --port + 100)")
     parser.add_argument("--threads", type=int, default=defaults["SERVER_THREADS"])
     args = parser.parse_args(argv)
-    app = create_app()
+    attacker_port = args.attacker_port or args.port + 100
+    app = create_app({"PORT": args.port, "ATTACKER_PORT": attacker_port})
+    attacker = create_attacker_app(app)
     redis_client = app.extensions["lab_redis"]
-    banner = [f"Session vs JWT Lab: http://{args.host}:{args.port}/",
+    banner = [f"Session vs JWT Lab: http://{_shown(args.host)}:{args.port}/",
+              f"  Attacker's origin: http://127.0.0.1:{attacker_port}/ (cross-site) and "
+              f"http://localhost:{attacker_port}/ (same-site)",
               f"  Redis: {redis_client.lab_backend} ({redis_client.lab_location})",
               "  Demo accounts: " + ", ".join(f"{u}/{p} ({r})" for u, p, r in users.DEMO_USERS)]
-    server.serve(app, args.host, args.port, args.threads,
-                 connection_limit=app.config["SERVER_CONNECTION_LIMIT"],
+    server.serve([(app, args.host, args.port), (attacker, args.host, attacker_port)],
+                 args.threads, connection_limit=app.config["SERVER_CONNECTION_LIMIT"],
                  channel_timeout=app.config["SERVER_CHANNEL_TIMEOUT"], banner=banner)
+
+
+def _shown(host):
+    # The attack labs need the lab opened as http://localhost (127.0.0.1 is the attacker's name).
+    return "localhost" if host in ("127.0.0.1", "localhost") else host
 
 
 if __name__ == "__main__":

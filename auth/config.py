@@ -40,6 +40,7 @@ DEFAULTS = {
     # --- Serving (python app.py / make run) -------------------------------------------------
     "HOST": "127.0.0.1",
     "PORT": 5000,
+    "ATTACKER_PORT": None,  # None: PORT + 100 (the attacker's origin, auth/attacker/)
     # waitress: a class of hundreds on one LAN, each browser holding ~6 connections open.
     "SERVER_THREADS": 8,
     "SERVER_CONNECTION_LIMIT": 1000,
@@ -52,6 +53,7 @@ _FROM_ENV = {
     "SESSION_LIFETIME": int, "SESSION_ABSOLUTE_LIFETIME": int, "JWT_ALGORITHM": str,
     "REVOCATION_STRATEGY": str,
     "LOGIN_RATE_LIMIT": int, "LOGIN_RATE_WINDOW": int, "HOST": str, "PORT": int,
+    "ATTACKER_PORT": int,
 }
 
 

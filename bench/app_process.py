@@ -42,7 +42,10 @@ class Server:
         env.update(INSTANCE_PATH=instance_path, PYTHONUNBUFFERED="1")
         # A file, not a pipe: a pipe nobody reads would block the server once it is full.
         with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)],
+            # Its own free port for the attacker origin too (port + 100 may be taken here).
+            self.attacker_port = free_port()
+            self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port),
+                                          "--attacker-port", str(self.attacker_port)],
                                          cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.socket_file = self._wait_ready(timeout)
         self.redis_pid = redis.Redis(unix_socket_path=self.socket_file).info("server")[

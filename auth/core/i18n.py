@@ -57,6 +57,14 @@ def compile_catalogues(source, target):
     return target
 
 
+def init_attacker(app):
+    """The attacker app speaks the learner's language too (same catalogues, same choice)."""
+    from flask_babel import Babel
+
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+
+
 def init_app(app):
     target = compile_catalogues(SOURCE, os.path.join(app.instance_path, "translations"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = target

@@ -9,6 +9,7 @@
 """
 import errno
 import sys
+import threading
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
@@ -29,20 +30,29 @@ def harden_waitress():
     HTTPChannel.parser_class = StrictRequestParser
 
 
-def serve(app, host, port, threads, connection_limit, channel_timeout, banner=()):
-    """Serve `app` until the process is stopped; exit with a clear message if the port is busy."""
+def serve(sites, threads, connection_limit, channel_timeout, banner=()):
+    """Serve every (app, host, port) of `sites` until the process is stopped: the first in the
+    foreground, the others (the attacker's origin, ...) in threads. Every port is bound before
+    anything is served, so a busy one is reported at once, with what to do instead."""
     from waitress.server import create_server
 
     harden_waitress()
-    try:
-        server = create_server(app, host=host, port=port, threads=threads,
-                               connection_limit=connection_limit,
-                               channel_timeout=channel_timeout, ident="session-vs-jwt-lab")
-    except OSError as exc:
-        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-            sys.exit(f"Port {port} on {host} is already in use (or not allowed). Start on another "
-                     f"port: python app.py --port {port + 1}, or PORT={port + 1} make run.")
-        raise
+    servers = []
+    for app, host, port in sites:
+        try:
+            servers.append(create_server(app, host=host, port=port, threads=threads,
+                                         connection_limit=connection_limit,
+                                         channel_timeout=channel_timeout,
+                                         ident="session-vs-jwt-lab"))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                sys.exit(f"Port {port} on {host} is already in use (or not allowed). Start on "
+                         f"another port: python app.py --port {sites[0][2] + 1}, or "
+                         f"PORT={sites[0][2] + 1} make run.")
+            raise
     for line in banner:
         print(line, flush=True)
-    server.run()
+    for extra in servers[1:]:
+        threading.Thread(target=extra.run, name=f"waitress-{extra.effective_port}",
+                         daemon=True).start()
+    servers[0].run()

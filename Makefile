@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test extract-messages clean bench loadtest
+.PHONY: run test extract-messages clean bench loadtest cluster
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,17 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 # `python app.py` is as bilingual as `make run`.
 run: $(VENV)/.installed
 	$(PY) app.py
+
+# The scale-out lab (/labs/scale): NODES app nodes on consecutive ports from PORT, one shared
+# Redis, HAProxy in front when installed (on PORT + 10). `make cluster JWT_ALGORITHM=ES256
+# VERIFY_ONLY=1` makes the last node verify-only (public keys from the first node's JWKS).
+NODES ?= 3
+cluster: $(VENV)/.installed
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || echo "HAProxy is not \
+	installed: the nodes run without a load balancer. Install it with: sudo apt-get install \
+	haproxy (Debian/Ubuntu) or brew install haproxy (macOS)."
+	$(PY) app.py --nodes $(NODES) $(if $(PORT),--port $(PORT)) $(if $(VERIFY_ONLY),--verify-only) \
+	  $(if $(SESSION_STORE),--session-store $(SESSION_STORE))
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest

@@ -155,6 +155,9 @@ class TraceMiddleware:
 
     def __init__(self, wsgi_app, cookie_name):
         self.wsgi_app, self.cookie_name = wsgi_app, cookie_name
+        # The node's name when this process is one node of a cluster (auth/cluster/node.py sets
+        # it): every response then says which process answered (X-Lab-Node, lab-node entry).
+        self.node = None
 
     def __call__(self, environ, start_response):
         started = perf_counter()
@@ -167,7 +170,11 @@ class TraceMiddleware:
                     callback(wire)
                 except Exception:  # noqa: BLE001
                     log.warning("after_wire callback failed", exc_info=True)
-            headers.append(("Server-Timing", server_timing(steps, perf_counter() - started, wire)))
+            timing = server_timing(steps, perf_counter() - started, wire)
+            if self.node:
+                timing += f", lab-node;desc={_quoted(self.node)}"
+                headers.append(("X-Lab-Node", self.node))
+            headers.append(("Server-Timing", timing))
             sizes = wire["bytes"]
             headers.append(("X-Lab-Request-Bytes",
                             "; ".join(f"{k}={sizes[k]}" for k in

@@ -88,6 +88,11 @@ def _key_for(token):
         raise TokenError("unknown_key", _("The token names a key (kid) this server does not "
                                           "have: it was signed by another server, or with a key "
                                           "that was rotated out."))
+    if key.alg != header.get("alg"):  # a kid of another algorithm (a JWKS can hold several)
+        raise TokenError("key_algorithm_mismatch", _(
+            "The token's kid names a %(key_alg)s key, but the token says it was signed with "
+            "%(alg)s: a key is only ever used with its own algorithm.",
+            key_alg=key.alg, alg=str(header.get("alg"))[:16]))
     return key
 
 
@@ -155,6 +160,14 @@ def verify_access(token):
     try:
         strategy, revoked = revocation.check(claims, token_store.keys_for(claims)[1:])
     except redis.RedisError as exc:
+        # ---- LAB SWITCH (the scale-out lab, /labs/scale): FAIL-OPEN, the real bug ----------
+        # Off unless the lab page turns it on for one node (LAB_REVOCATION_FAIL_OPEN, never in
+        # DEFAULTS, never from the environment): with Redis down, a revoked token is then
+        # accepted again. The safe behaviour, and the default, is to fail closed (503).
+        if current_app.config.get("LAB_REVOCATION_FAIL_OPEN") is True:
+            trace.add("revocation-fail-open", perf_counter(),
+                      "Redis down: revocation NOT checked, token accepted (fail-open)")
+            return claims
         raise StoreUnavailable(str(exc)) from None
     if revoked:
         raise TokenError("revoked", _REVOKED[strategy]())

@@ -7,6 +7,9 @@ Keys (all expire by themselves, so nothing here grows without bound):
   jwt:fammeta:<fam>     when the family was started and last rotated, and from which device
   jwt:family-index:<sub>  the user's refresh families (members of dead families pruned on read),
                         so "my devices" and "log out everywhere" never SCAN the keyspace
+  jwt:famalt:<fam>      only with a reuse grace (REFRESH_REUSE_GRACE > 0): the refresh jtis of
+                        side branches the grace let through, each also allowed to refresh
+  lab:refresh-reuse-grace  the lab's live switch for the grace (seconds; absent: the config's)
 """
 import time
 
@@ -21,17 +24,40 @@ from ..core import trace
 # If the reply is lost and the client sends the same call again (redis-py retries on a timeout),
 # the family already holds the new jti: that is the same rotation, answered ROTATED again, never
 # mistaken for reuse.
+# With a reuse grace of G seconds (REFRESH_REUSE_GRACE, or the lab's live switch), the token the
+# last rotation retired may be presented again for G seconds after that rotation without counting
+# as reuse: two tabs that refresh at the same moment both get a pair. Each extra pair is a side
+# branch of the family (jwt:famalt:<fam>), allowed to refresh on its own from then on; that is the
+# cost: a thief who presents a stolen copy inside the window gets a branch of their own, unnoticed.
+# Grace 0 (the default) is strict rotation: exactly the behaviour without this paragraph.
 _ROTATE = """
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if current == ARGV[2] then return 1 end
 if current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  redis.call('HSET', KEYS[3], 'rotated', ARGV[5])
+  redis.call('HSET', KEYS[3], 'rotated', ARGV[5], 'prev', ARGV[1])
   redis.call('EXPIRE', KEYS[3], ARGV[3])
   return 1
 end
-redis.call('DEL', KEYS[1])
+local grace = tonumber(redis.call('GET', KEYS[5]) or ARGV[6]) or 0
+if grace > 0 then
+  if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then return 1 end
+  if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then
+    redis.call('SREM', KEYS[4], ARGV[1])
+    redis.call('SADD', KEYS[4], ARGV[2])
+    redis.call('EXPIRE', KEYS[4], ARGV[3])
+    return 1
+  end
+  local at = tonumber(redis.call('HGET', KEYS[3], 'rotated') or '0') or 0
+  if redis.call('HGET', KEYS[3], 'prev') == ARGV[1] and tonumber(ARGV[5]) - at <= grace then
+    redis.call('SADD', KEYS[4], ARGV[2])
+    redis.call('EXPIRE', KEYS[4], ARGV[3])
+    redis.call('HINCRBY', KEYS[3], 'grace_used', 1)
+    return 1
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[4])
 redis.call('SET', KEYS[2], '1', 'EX', ARGV[4])
 return -1
 """
@@ -52,6 +78,13 @@ def deny_key(jti):
 
 def meta_key(fam):
     return f"jwt:fammeta:{fam}"
+
+
+def alt_key(fam):
+    return f"jwt:famalt:{fam}"
+
+
+GRACE_KEY = "lab:refresh-reuse-grace"
 
 
 def index_key(sub):
@@ -95,15 +128,33 @@ def rotate(old_claims, new_claims):
     fam = old_claims["fam"]
     script = current_app.extensions["lab_rotate_script"]
     ttl = max(1, new_claims["exp"] - int(time.time()))
-    return script(keys=[family_key(fam), revoked_key(fam), meta_key(fam)],
+    return script(keys=[family_key(fam), revoked_key(fam), meta_key(fam), alt_key(fam),
+                        GRACE_KEY],
                   args=[old_claims["jti"], new_claims["jti"], ttl, _revoked_marker_ttl(),
-                        int(time.time())])
+                        int(time.time()), int(current_app.config["REFRESH_REUSE_GRACE"])])
+
+
+def reuse_grace():
+    """The reuse grace in force now (seconds): the lab's live switch, else the config's."""
+    stored = _redis().get(GRACE_KEY)
+    try:
+        return int(stored) if stored is not None else int(current_app.config["REFRESH_REUSE_GRACE"])
+    except ValueError:
+        return int(current_app.config["REFRESH_REUSE_GRACE"])
+
+
+def set_reuse_grace(seconds):
+    """Switch the grace live for this lab (None: back to the config's)."""
+    if seconds is None:
+        _redis().delete(GRACE_KEY)
+    else:
+        _redis().set(GRACE_KEY, int(seconds))
 
 
 def revoke_family(fam):
     """Retire every refresh token of the family and refuse its access tokens."""
     with _redis().pipeline() as pipe:
-        pipe.delete(family_key(fam), meta_key(fam))
+        pipe.delete(family_key(fam), meta_key(fam), alt_key(fam))
         pipe.set(revoked_key(fam), "1", ex=_revoked_marker_ttl())
         pipe.execute()
 

@@ -5,6 +5,7 @@
 import { claimRows, setVerdict, tick, timeRows } from "./claims.js";
 import { decodeJwt } from "./jwtdecode.js";
 import { $, T, fmt, status } from "./lab.js";
+import { coordinated, createRefresher } from "./refreshclient.js";
 import * as store from "./tokenstore.js";
 import { recordNavigation, wireFetch } from "./wire.js";
 
@@ -13,7 +14,6 @@ import { recordNavigation, wireFetch } from "./wire.js";
 // revoked since: the server has not been asked again).
 const verdict = { access: { state: "unconfirmed" }, refresh: { state: "unconfirmed" } };
 let retired = null; // the refresh token the last rotation used up, kept only for the reuse demo
-let refreshing = null; // one refresh at a time: a duplicate would look like token reuse
 
 const said = (res, data) => `${res.status} ${data?.error ?? res.statusText}: ${data?.message ?? ""}`.trim();
 const whereLabel = () => (store.location() === "memory" ? T.memory : store.location());
@@ -116,20 +116,29 @@ $("jwt-login").addEventListener("submit", async (event) => {
 $("storage").addEventListener("change", (e) => { store.choose(e.target.value); render(); });
 $("call-me").addEventListener("click", callMe);
 
+// One refresh at a time, in this tab and across every tab of this page (refreshclient.js):
+// a second refresh with the same token would look like theft and revoke the family.
+const refresh = createRefresher({
+  name: "lab.jwt",
+  load: () => store.load(),
+  save: (pair, why) => {
+    retired = store.load().refresh_token; // the one this rotation used up
+    newTokens(pair);
+    if (why === "broadcast") status("jwt-status", T.refreshed_elsewhere);
+  },
+  request: (refresh_token) => api("/api/jwt/refresh", { body: { refresh_token } }),
+});
+
 $("do-refresh").addEventListener("click", async () => {
-  refreshing ??= (async () => {
-    const { refresh_token } = store.load();
-    const { res, data } = await api("/api/jwt/refresh", { body: { refresh_token } });
-    if (res.ok) {
-      retired = refresh_token;
-      newTokens(data);
-      status("jwt-status", T.refreshed);
-    } else {
-      judge("refresh", "refused", said(res, data));
-      status("jwt-status", said(res, data), "error");
-    }
-  })().finally(() => { refreshing = null; });
-  await refreshing;
+  const out = await refresh();
+  if (out.adopted) return status("jwt-status", T.refreshed_elsewhere);
+  if (out.skipped) return status("jwt-status", T.no_token, "error");
+  const { res, data } = out;
+  if (res.ok) status("jwt-status", T.refreshed);
+  else {
+    judge("refresh", "refused", said(res, data));
+    status("jwt-status", said(res, data), "error");
+  }
 });
 
 $("do-logout").addEventListener("click", async () => {
@@ -180,6 +189,7 @@ $("forget").addEventListener("click", () => {
 });
 
 recordNavigation();
+if (!coordinated()) Object.assign($("coord-note"), { hidden: false, textContent: T.uncoordinated });
 render();
 if (store.load().access_token) callMe();
 else status("jwt-status", T.no_token, "info");

@@ -13,9 +13,10 @@ from flask import Flask
 
 from auth import config, labs, pages, session, tokens
 from auth.attacker import create_attacker_app
+from auth.labs.classroom import asvs
 from auth.core import errors, i18n, limits, redis_conn, server, trace, users
 from auth.core.extensions import csrf
-from auth.core.http import add_security_headers
+from auth.core.http import add_security_headers, refuse_cross_site
 from auth.session.store import LabSessionInterface
 from auth.tokens import keys as token_keys, revocation, store as token_store
 
@@ -53,6 +54,7 @@ def create_app(test_config=None):
 
     users.init_app(app)
     i18n.init_app(app)
+    app.before_request(refuse_cross_site)  # Fetch Metadata: no cross-site changes
     csrf.init_app(app)
     for feature in FEATURES:
         app.register_blueprint(feature.blueprint)
@@ -60,8 +62,16 @@ def create_app(test_config=None):
             csrf.exempt(feature.blueprint)
         for view in feature.csrf_exempt_views:
             csrf.exempt(view)
-    app.jinja_env.globals["nav"] = [f.nav for f in FEATURES if f.nav and f.name != "pages"]
+        if feature.setup:
+            feature.setup(app)
+    # The nav, drawn from the declarations: the bar, then the Labs menu; and per page the
+    # OWASP ASVS 5.0 requirements its feature demonstrates (auth/labs/classroom/asvs.py).
+    shown = [f for f in FEATURES if f.nav and f.name != "pages"]
+    app.jinja_env.globals["nav"] = [f.nav for f in shown if f.menu == "main"]
+    app.jinja_env.globals["nav_labs"] = [f.nav for f in shown if f.menu != "main"]
     app.jinja_env.globals["signup_nav"] = pages.FEATURE.nav
+    app.jinja_env.globals["asvs_of"] = asvs.for_blueprint({f.blueprint.name: f.name
+                                                           for f in FEATURES})
     errors.init_app(app)
     app.after_request(add_security_headers)
     # Outermost, so the Server-Timing header also covers the session save after the view.
@@ -80,17 +90,46 @@ def main(argv=None):
     parser.add_argument("--attacker-port", type=int, default=defaults["ATTACKER_PORT"],
                         help="the attacker's origin (default: --port + 100)")
     parser.add_argument("--threads", type=int, default=defaults["SERVER_THREADS"])
+    # --- The scale-out lab (auth/cluster/): several nodes, or this process as one node -----
+    parser.add_argument("--nodes", type=int, default=0,
+                        help="start this many app nodes on consecutive ports from --port, "
+                             "sharing one Redis, with HAProxy in front when installed")
+    parser.add_argument("--balancer-port", type=int, default=None,
+                        help="HAProxy's port with --nodes (default: --port + 10)")
+    parser.add_argument("--no-balancer", action="store_true", help="--nodes without HAProxy")
+    parser.add_argument("--session-store", choices=("shared", "local"), default="shared",
+                        help="local: each node keeps sessions in its own embedded Redis")
+    parser.add_argument("--verify-only", action="store_true",
+                        help="hold only public keys fetched from --jwks-url: verify, never issue "
+                             "(with --nodes: the last node)")
+    parser.add_argument("--jwks-url", default=None)
+    parser.add_argument("--node-name", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--node-index", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--cluster", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--no-attacker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.nodes:
+        from auth.cluster import supervisor
+        return supervisor.run(args, create_app)
     attacker_port = args.attacker_port or args.port + 100
-    app = create_app({"PORT": args.port, "ATTACKER_PORT": attacker_port})
-    attacker = create_attacker_app(app)
+    app = create_app({"PORT": args.port, "ATTACKER_PORT": attacker_port, "HOST": args.host})
+    if args.node_name or args.session_store != "shared" or args.verify_only:
+        from auth.cluster import node
+        node.configure(app, args.node_name or "node-1", args.node_index,
+                       node.read_cluster(args.cluster), args.session_store, args.verify_only,
+                       args.jwks_url)
+    attacker = None if args.no_attacker else create_attacker_app(app)
     redis_client = app.extensions["lab_redis"]
     banner = [f"Session vs JWT Lab: http://{_shown(args.host)}:{args.port}/",
               f"  Attacker's origin: http://127.0.0.1:{attacker_port}/ (cross-site) and "
               f"http://localhost:{attacker_port}/ (same-site)",
               f"  Redis: {redis_client.lab_backend} ({redis_client.lab_location})",
               "  Demo accounts: " + ", ".join(f"{u}/{p} ({r})" for u, p, r in users.DEMO_USERS)]
-    server.serve([(app, args.host, args.port), (attacker, args.host, attacker_port)],
+    if attacker is None:  # one more node of a cluster: node-1 serves the attacker's origin
+        banner[1] = f"  Node {args.node_name} (the attacker's origin is served by node-1)"
+    sites = [(app, args.host, args.port)] + ([(attacker, args.host, attacker_port)]
+                                             if attacker is not None else [])
+    server.serve(sites,
                  args.threads, connection_limit=app.config["SERVER_CONNECTION_LIMIT"],
                  channel_timeout=app.config["SERVER_CHANNEL_TIMEOUT"], banner=banner)
 

@@ -32,6 +32,11 @@ DEFAULTS = {
     # How an access token is revoked before exp: none | denylist | valid-after | user-key |
     # introspection (auth/tokens/revocation.py); switchable live on the revocation lab page.
     "REVOCATION_STRATEGY": "denylist",
+    # --- Token attacks lab (auth/labs/refresh/) ---------------------------------------------
+    # Seconds after a rotation during which the retired refresh token may be presented again
+    # without counting as reuse (two tabs refreshing at once). 0: strict rotation. Its cost: a
+    # thief inside the window is not detected. Switchable live on the refresh lab page.
+    "REFRESH_REUSE_GRACE": 0,
     # --- Protection -------------------------------------------------------------------------
     "LOGIN_RATE_LIMIT": 10,  # failed logins per username (both flows together) ...
     "LOGIN_RATE_WINDOW": 60,  # ... per this many seconds
@@ -51,7 +56,7 @@ DEFAULTS = {
 _FROM_ENV = {
     "REDIS_URL": str, "ACCESS_TOKEN_TTL": int, "REFRESH_TOKEN_TTL": int,
     "SESSION_LIFETIME": int, "SESSION_ABSOLUTE_LIFETIME": int, "JWT_ALGORITHM": str,
-    "REVOCATION_STRATEGY": str,
+    "REVOCATION_STRATEGY": str, "REFRESH_REUSE_GRACE": int,
     "LOGIN_RATE_LIMIT": int, "LOGIN_RATE_WINDOW": int, "HOST": str, "PORT": int,
     "ATTACKER_PORT": int,
 }

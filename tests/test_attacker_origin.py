@@ -9,7 +9,9 @@ def test_app_py_serves_the_attacker_origin_beside_the_lab(tmp_path):
     try:
         assert f"127.0.0.1:{server.attacker_port}" in server.log()
         for host, kind in (("127.0.0.1", "cross-site"), ("localhost", "same-site, cross-origin")):
-            with urllib.request.urlopen(f"http://{host}:{server.attacker_port}/", timeout=30) as r:
+            req = urllib.request.Request(f"http://{host}:{server.attacker_port}/",
+                                         headers={"Accept-Language": "en"})
+            with urllib.request.urlopen(req, timeout=30) as r:
                 html = r.read().decode()
                 assert r.status == 200 and kind in html
                 assert "Set-Cookie" not in r.headers  # the attacker keeps no session of its own

@@ -22,6 +22,8 @@ from ..core.http import add_security_headers
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The attacker's pages, one blueprint per attack lab: (blueprint, title) — title is lazy text.
 BLUEPRINTS = []
+BLUEPRINTS.append(__import__("auth.attacker.forge", fromlist=["ENTRY"]).ENTRY)  # forge lab: jku
+BLUEPRINTS.extend(__import__("auth.attacker.attacks", fromlist=["ENTRIES"]).ENTRIES)  # attack labs
 
 
 def create_attacker_app(lab_app):

@@ -12,6 +12,8 @@ class Feature:
     blueprint: object  # a flask.Blueprint
     # (endpoint, label) for the top nav, or None; the label is a lazy_gettext string.
     nav: tuple | None = None
+    # Where the nav entry goes: "main" (the bar itself) or "labs" (the Labs menu).
+    menu: str = "labs"
     # URL prefixes that never need a session: the session store does not even open one there.
     stateless: tuple = ()
     # True when every view of the blueprint reads no cookie (bearer or body only), so there is
@@ -19,3 +21,6 @@ class Feature:
     csrf_exempt: bool = False
     # Single views exempt from CSRF (JSON-only endpoints of a blueprint that also has forms).
     csrf_exempt_views: tuple = field(default=())
+    # Called with the app once the blueprint is registered, for app-wide hooks a feature needs
+    # (e.g. the classroom's progress recorder); None for most.
+    setup: object = None

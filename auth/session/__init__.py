@@ -5,4 +5,5 @@ from flask_babel import lazy_gettext as _l
 from ..core.feature import Feature
 from .views import bp
 
-FEATURE = Feature("session", bp, nav=("session_flow.home", _l("Session flow")))
+FEATURE = Feature("session", bp, nav=("session_flow.home", _l("Session flow")),
+                  menu="main")

@@ -8,4 +8,4 @@ from .views import bp
 # The JWT API reads only the Authorization header or the JSON body, never a cookie: no session,
 # and nothing for a cross-site request to ride on, so no CSRF token either.
 FEATURE = Feature("jwt", bp, nav=("jwt_flow.page", _l("JWT flow")), stateless=("/api/jwt/",),
-                  csrf_exempt=True)
+                  csrf_exempt=True, menu="main")

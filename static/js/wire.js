@@ -73,6 +73,7 @@ export async function wireFetch(path, { method = "GET", headers = {}, json, form
     steps,
     wwwAuthenticate: res.headers.get("WWW-Authenticate") || "",
   };
+  entry.node = nodeOf(res.headers.get("X-Lab-Node"), steps);
   entries.push(entry);
   selected = entry;
   render();
@@ -185,6 +186,7 @@ function render() {
     path.title = e.path;
     if (e.source === "navigation") path.append(pill(t("page_load"), t("page_load_title")));
     if (e.source === "record") path.append(pill(t("record"), t("record_title")));
+    if (e.node) path.append(nodePill(e.node));
     cell(row, String(e.status), `status ${e.status >= 400 ? "bad" : "ok"}`);
     cell(row, sentLines(e).map(words), "sent");
     cell(row, receivedLines(e).map(words), "received");
@@ -263,7 +265,24 @@ export function recordNavigation() {
     responseBytes: facts?.bytes.response ?? nav.encodedBodySize,
     steps, wwwAuthenticate: "",
   };
+  entry.node = nodeOf(null, steps);
   entries.push(entry);
   selected = entry;
   render();
+}
+
+// The node (process) that answered, when the app runs as a cluster (auth/cluster/): from the
+// X-Lab-Node header, or the lab-node entry of Server-Timing (a page load has no headers to read).
+function nodeOf(header, steps) {
+  return header || steps.find((s) => s.name === "lab-node")?.desc || "";
+}
+
+function nodePill(name) {
+  const div = document.createElement("div");
+  const span = document.createElement("span");
+  const n = Number(name.match(/(\d+)$/)?.[1] ?? 0);
+  span.className = `node-badge${n ? ` node-c${((n - 1) % 6) + 1}` : ""}`;
+  span.textContent = name;
+  div.append(span);
+  return div;
 }

@@ -5,4 +5,4 @@ from ...core.feature import Feature
 from .views import bp
 
 FEATURE = Feature("compare", bp, nav=("compare.page", _l("Compare")),
-                  stateless=("/api/lab/jwt-store",))
+                  stateless=("/api/lab/jwt-store",), menu="main")

@@ -6,4 +6,4 @@ from .views import bp
 
 # Stateless: it reads only the JSON it is sent (no cookie), so no session and no CSRF token.
 FEATURE = Feature("inspector", bp, nav=("inspector.page", _l("Token inspector")),
-                  stateless=("/api/inspect",), csrf_exempt=True)
+                  stateless=("/api/inspect",), csrf_exempt=True, menu="main")

@@ -23,7 +23,7 @@ from . import crack
 bp = Blueprint("weaksecret", __name__)
 bp.after_request(no_store)
 NODE = "weak-node"
-SECRET_KEY = "lab:weak:node-secret"
+SECRET_REDIS_KEY = "lab:weak:node-secret"  # where the node's weak secret is kept
 _JOB = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -35,14 +35,14 @@ def node_secret(new=False):
     """The node's secret: a word of the word list with one of the usual suffixes."""
     client = _redis()
     if not new:
-        stored = client.get(SECRET_KEY)
+        stored = client.get(SECRET_REDIS_KEY)
         if stored is not None:
             return stored.decode()
     base = crack.words()
     word = secrets.choice(base)
     word = secrets.choice([word, word.capitalize()])
     secret = word + secrets.choice(crack.SUFFIXES)
-    client.set(SECRET_KEY, secret, ex=86400)
+    client.set(SECRET_REDIS_KEY, secret, ex=86400)
     return secret
 
 

@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BLUEPRINTS = []
 BLUEPRINTS.append(__import__("auth.attacker.forge", fromlist=["ENTRY"]).ENTRY)  # forge lab: jku
 BLUEPRINTS.extend(__import__("auth.attacker.attacks", fromlist=["ENTRIES"]).ENTRIES)  # attack labs
+BLUEPRINTS.append(__import__("auth.attacker.har", fromlist=["bp"]).ENTRY)  # shared recordings
 
 
 def create_attacker_app(lab_app):

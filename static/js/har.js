@@ -97,6 +97,7 @@ if (button) {
     URL.revokeObjectURL(link.href);
     const status = document.getElementById("har-status");
     status.textContent = (raw ? T.saved_raw : T.saved).replace("{file}", file).replace("{n}", har.log.entries.length);
+    status.append(" ", T.replay_hint.replace("{url}", T.replay_url));
     status.className = `msg ${raw ? "error" : "info"}`;
   });
 }

@@ -45,6 +45,8 @@ def test_one_login_every_node_answers_and_a_node_really_stops(cluster, page):
         assert len(sticky) == 1
     # The wire panel names the node of each answer.
     assert page.locator("#wire-rows .node-badge").count() > 0
+    # ... and so does the sequence diagram of the selected request.
+    assert "Flask (node-" in page.locator("#seq").text_content()
     # Stop node-3 from the page: its process really exits.
     pid = cluster.node(2)["pid"]
     page.click("[data-stop=node-3]")

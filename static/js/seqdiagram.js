@@ -37,7 +37,8 @@ function shortPath(path) {
 export function drawSequence(svg, entry, W = {}) {
   const steps = workSteps(entry.steps);
   const lanes = ["Browser", "Flask", "Redis", "SQLite"];
-  const names = [W.lane_browser || "Browser", "Flask", "Redis", "SQLite"];
+  // In a cluster the app lane names the node (process) that answered (X-Lab-Node).
+  const names = [W.lane_browser || "Browser", entry.node ? `Flask (${entry.node})` : "Flask", "Redis", "SQLite"];
   const box = svg.parentElement;
   const base = Math.max(MIN_WIDTH, Math.floor(box ? box.clientWidth : MIN_WIDTH));
   const edge = 70;

@@ -10,6 +10,8 @@ import uuid
 import jwt
 
 from auth.labs.cost import probe as cost_probe
+from auth.session import store as session_store
+from auth.tokens import store as token_store
 
 
 def server_time(callers, n):
@@ -133,11 +135,13 @@ def memory(client, session_value, idle, deny_ttl, sizes=(1000, 100000)):
     for size in sizes:
         client.flushall()
         row = {}
-        for kind, prefix, value, ttl in (("session", "session:", session_value, idle),
-                                         ("denylist", "jwt:deny:", b"1", deny_ttl)):
-            ident = (lambda: secrets.token_urlsafe(32)) if kind == "session" else \
-                (lambda: uuid.uuid4().hex)
-            keys = [prefix + ident() for _ in range(size)]
+        for kind, value, ttl in (("session", session_value, idle), ("denylist", b"1", deny_ttl)):
+            # The stores' own key functions, so the bench measures the keys the app writes.
+            if kind == "session":
+                keys = [session_store.key(secrets.token_urlsafe(32)) for _ in range(size)]
+            else:
+                keys = [token_store.deny_key(uuid.uuid4().hex, uuid.uuid4().hex)
+                        for _ in range(size)]
             before = _used(client)
             _fill(client, keys, value, ttl)
             after = _used(client)
@@ -148,7 +152,9 @@ def memory(client, session_value, idle, deny_ttl, sizes=(1000, 100000)):
             if kind == "session":
                 lookup = _lookup_us(lambda k: client.getex(k, ex=ttl), keys)
             else:
-                lookup = _lookup_us(lambda k: client.exists(k, "jwt:famrevoked:none"), keys)
+                # As the app asks: the token's deny key and its family's revoked marker.
+                lookup = _lookup_us(lambda k: client.exists(
+                    k, token_store.revoked_key(token_store.family_of(k))), keys)
             inside = client.info("commandstats")[f"cmdstat_{command}"]["usec_per_call"]
             row[kind] = {"keys": size, "used_memory_per_key": round((after - before) / size, 1),
                          "memory_usage_cmd": int(statistics.median(usage)),

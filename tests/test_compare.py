@@ -59,7 +59,7 @@ def test_jwt_store_view_follows_logout(client, r):
     before = {k["key"].split(":")[1]: k for k in
               client.get("/api/lab/jwt-store", query_string=query).get_json()["keys"]}
     assert before["fam"]["exists"] and before["fam"]["ttl"] > 0
-    assert before["fam"]["memory_bytes"] == r.memory_usage(f"jwt:fam:{claims['fam']}")
+    assert before["fam"]["memory_bytes"] == r.memory_usage(f"jwt:fam:{{{claims['fam']}}}")
     assert not before["deny"]["exists"] and not before["famrevoked"]["exists"]
     client.post("/api/jwt/logout", headers=bearer(tokens["access_token"]))
     after = {k["key"].split(":")[1]: k for k in

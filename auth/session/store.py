@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import time
+import warnings
 
 import redis
 from flask import request
@@ -89,8 +90,13 @@ class LabSessionInterface(RedisSessionInterface):
     """Flask-Session on Redis, JSON-serialised, with idle and absolute expiry."""
 
     def __init__(self, app, client):
-        super().__init__(app, client=client, key_prefix=KEY_PREFIX, sid_length=32,
-                         serialization_format="json", permanent=False)
+        with warnings.catch_warnings():
+            # Flask-Session takes only a redis.Redis and would put a localhost client in place
+            # of a RedisCluster (REDIS_URL=redis+cluster://): ours is set right after.
+            warnings.filterwarnings("ignore", "No valid Redis instance", RuntimeWarning)
+            super().__init__(app, client=client, key_prefix=KEY_PREFIX, sid_length=32,
+                             serialization_format="json", permanent=False)
+        self.client = client
         self.idle = int(app.config["SESSION_LIFETIME"])
         self.absolute = int(app.config["SESSION_ABSOLUTE_LIFETIME"])
         # Requests that never need the session skip the store entirely (each feature declares
@@ -265,7 +271,8 @@ def delete_for_user(client, user_id, idle, keep=None, only=None):
               if s["sid"] != keep and (only is None or s["handle"] == only)]
     if doomed:
         with client.pipeline(transaction=False) as pipe:
-            pipe.delete(*[key(sid) for sid in doomed])
+            for sid in doomed:  # one DEL each: a cluster pipeline splits them by node
+                pipe.delete(key(sid))
             pipe.srem(index_key(user_id), *doomed)
             pipe.execute()
     return len(doomed)

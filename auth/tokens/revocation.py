@@ -5,7 +5,8 @@ strategy keeps different state and pays a different price per request (shown on 
 lab page, measured from the trace):
 
   none           nothing: a logged-out token works until exp (the stateless ideal)
-  denylist       EXISTS jwt:deny:<jti> jwt:famrevoked:<fam>: one key per revoked token/family
+  denylist       EXISTS jwt:deny:{<fam>}:<jti> jwt:famrevoked:{<fam>}: one key per revoked
+                 token/family (both tagged with the family: one hash slot on a Redis Cluster)
   valid-after    GET jwt:valid-after:<sub>: tokens issued at or before T are refused (one key
                  per user, not per token; but it cannot revoke one token alone)
   user-key       GET jwt:key-version:<sub>: every token carries the user's key version (`kv`);
@@ -177,7 +178,7 @@ def markers(sub, jti, fam, ttl):
     these for a made-up user to measure their bytes in Redis."""
     from . import store as token_store  # (the denylist's key formats live in the token store)
 
-    return [("denylist", token_store.deny_key(jti), "1", ttl),
+    return [("denylist", token_store.deny_key(jti, fam), "1", ttl),
             ("denylist", token_store.revoked_key(fam), "1", ttl),
             ("valid-after", valid_after_key(sub), int(time.time()), ttl),
             ("user-key", key_version_key(sub), 1, None),
@@ -196,8 +197,8 @@ def revoke_user(sub):
             "redis-pipeline", "SET valid-after, INCR key-version, DEL active tokens"):
         pipe.set(valid_after_key(sub), int(time.time()), ex=ttl)
         pipe.incr(key_version_key(sub))
-        if jtis:
-            pipe.delete(*[active_key(j) for j in jtis])
+        for jti in jtis:  # one DEL each: a cluster pipeline splits them by node, not one DEL
+            pipe.delete(active_key(jti))
         pipe.delete(index)
         pipe.execute()
     return len(jtis)

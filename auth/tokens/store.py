@@ -1,15 +1,19 @@
 """The only server state of the JWT flow: refresh-token families and the access-token denylist.
 
-Keys (all expire by themselves, so nothing here grows without bound):
-  jwt:fam:<fam>         the one refresh jti of that family still allowed to refresh
-  jwt:famrevoked:<fam>  the family was revoked: its access tokens are refused until they expire
-  jwt:deny:<jti>        this access token was logged out before its exp
-  jwt:fammeta:<fam>     when the family was started and last rotated, and from which device
+Keys (all expire by themselves, so nothing here grows without bound). Every key of one refresh
+family carries the family id as a Redis Cluster hash tag ({fam}), so the rotation script, the
+revocation transaction and the denylist's EXISTS each touch one hash slot and run unchanged on a
+cluster (on a single Redis the braces are just characters):
+  jwt:fam:{<fam>}         the one refresh jti of that family still allowed to refresh
+  jwt:famrevoked:{<fam>}  the family was revoked: its access tokens are refused until they expire
+  jwt:deny:{<fam>}:<jti>  this access token (of family <fam>) was logged out before its exp
+  jwt:fammeta:{<fam>}     when the family was started and last rotated, and from which device
   jwt:family-index:<sub>  the user's refresh families (members of dead families pruned on read),
                         so "my devices" and "log out everywhere" never SCAN the keyspace
-  jwt:famalt:<fam>      only with a reuse grace (REFRESH_REUSE_GRACE > 0): the refresh jtis of
+  jwt:famalt:{<fam>}      only with a reuse grace (REFRESH_REUSE_GRACE > 0): the refresh jtis of
                         side branches the grace let through, each also allowed to refresh
-  lab:refresh-reuse-grace  the lab's live switch for the grace (seconds; absent: the config's)
+  lab:refresh-reuse-grace  the lab's live switch for the grace (seconds; absent: the config's);
+                        read before the rotation and passed to it, since it is in no family's slot
 """
 import time
 
@@ -30,6 +34,7 @@ from ..core import trace
 # branch of the family (jwt:famalt:<fam>), allowed to refresh on its own from then on; that is the
 # cost: a thief who presents a stolen copy inside the window gets a branch of their own, unnoticed.
 # Grace 0 (the default) is strict rotation: exactly the behaviour without this paragraph.
+# KEYS: family, revoked, meta, alt (one family: one hash slot). ARGV[6]: the grace in force.
 _ROTATE = """
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
@@ -40,7 +45,7 @@ if current == ARGV[1] then
   redis.call('EXPIRE', KEYS[3], ARGV[3])
   return 1
 end
-local grace = tonumber(redis.call('GET', KEYS[5]) or ARGV[6]) or 0
+local grace = tonumber(ARGV[6]) or 0
 if grace > 0 then
   if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then return 1 end
   if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then
@@ -65,23 +70,39 @@ ROTATED, UNKNOWN, REUSED = 1, 0, -1
 
 
 def family_key(fam):
-    return f"jwt:fam:{fam}"
+    return f"jwt:fam:{{{fam}}}"
 
 
 def revoked_key(fam):
-    return f"jwt:famrevoked:{fam}"
+    return f"jwt:famrevoked:{{{fam}}}"
 
 
-def deny_key(jti):
-    return f"jwt:deny:{jti}"
+def deny_key(jti, fam=None):
+    """The denylist key of access token `jti` of family `fam`: tagged with the family, so that
+    the check (EXISTS deny + famrevoked) is one command in one hash slot. `fam` may be left out
+    only in a SCAN pattern (jti "*"): every family."""
+    if fam is None:
+        if jti != "*":
+            raise TypeError("deny_key needs the token's family (fam)")
+        fam = "*"
+    return f"jwt:deny:{{{fam}}}:{jti}"
+
+
+def family_of(key):
+    """The family id in one of this module's family-tagged keys (its hash tag), else None:
+    for code that reads keys back (a SCAN of jwt:famrevoked:* or jwt:deny:*)."""
+    key = key.decode() if isinstance(key, bytes) else key
+    start = key.find("{")
+    end = key.find("}", start + 1)
+    return key[start + 1:end] or None if start >= 0 and end > start else None
 
 
 def meta_key(fam):
-    return f"jwt:fammeta:{fam}"
+    return f"jwt:fammeta:{{{fam}}}"
 
 
 def alt_key(fam):
-    return f"jwt:famalt:{fam}"
+    return f"jwt:famalt:{{{fam}}}"
 
 
 GRACE_KEY = "lab:refresh-reuse-grace"
@@ -93,7 +114,8 @@ def index_key(sub):
 
 def keys_for(claims):
     """Every key the server may hold about one access token (for the pages that show them)."""
-    return [family_key(claims["fam"]), revoked_key(claims["fam"]), deny_key(claims["jti"])]
+    return [family_key(claims["fam"]), revoked_key(claims["fam"]),
+            deny_key(claims["jti"], claims["fam"])]
 
 
 def _redis():
@@ -128,10 +150,11 @@ def rotate(old_claims, new_claims):
     fam = old_claims["fam"]
     script = current_app.extensions["lab_rotate_script"]
     ttl = max(1, new_claims["exp"] - int(time.time()))
-    return script(keys=[family_key(fam), revoked_key(fam), meta_key(fam), alt_key(fam),
-                        GRACE_KEY],
+    # The grace is read first (its key is no family's, so not in the script's hash slot).
+    grace = reuse_grace()
+    return script(keys=[family_key(fam), revoked_key(fam), meta_key(fam), alt_key(fam)],
                   args=[old_claims["jti"], new_claims["jti"], ttl, _revoked_marker_ttl(),
-                        int(time.time()), int(current_app.config["REFRESH_REUSE_GRACE"])])
+                        int(time.time()), grace])
 
 
 def reuse_grace():
@@ -152,8 +175,9 @@ def set_reuse_grace(seconds):
 
 
 def revoke_family(fam):
-    """Retire every refresh token of the family and refuse its access tokens."""
-    with _redis().pipeline() as pipe:
+    """Retire every refresh token of the family and refuse its access tokens (one MULTI: every
+    key is the family's, in one hash slot, so it is a transaction on a cluster too)."""
+    with _redis().pipeline(transaction=True) as pipe:  # (a cluster's default is no MULTI)
         pipe.delete(family_key(fam), meta_key(fam), alt_key(fam))
         pipe.set(revoked_key(fam), "1", ex=_revoked_marker_ttl())
         pipe.execute()
@@ -164,12 +188,14 @@ def deny(claims):
     # Capped at one access-token lifetime: the verifier refuses any token that lives longer.
     cfg = current_app.config
     ttl = min(int(claims["exp"]) - int(time.time()), cfg["ACCESS_TOKEN_TTL"])
-    _redis().set(deny_key(claims["jti"]), "1", ex=max(1, ttl + cfg["JWT_LEEWAY"] + 1))
+    _redis().set(deny_key(claims["jti"], claims["fam"]), "1",
+                 ex=max(1, ttl + cfg["JWT_LEEWAY"] + 1))
 
 
 def is_revoked(claims):
-    """One round trip (EXISTS on two keys): denied by jti, or its family revoked?"""
-    return _redis().exists(deny_key(claims["jti"]), revoked_key(claims["fam"])) > 0
+    """One round trip (EXISTS on two keys of one hash slot): denied by jti, or family revoked?"""
+    return _redis().exists(deny_key(claims["jti"], claims["fam"]),
+                           revoked_key(claims["fam"])) > 0
 
 
 def families_for(sub):

@@ -115,8 +115,11 @@ def _interleaved(fns, n):
 def steps(app, fx, n=300):
     """Each step of the auth work next to its library floor (bare PyJWT decode, bare GET)."""
     cfg, signer = app.config, app.extensions["lab_keyring"].current
-    # A bare client on the same connection pool: no tracing wrapper, nothing of ours.
-    bare = redis.Redis(connection_pool=app.extensions["lab_redis"].connection_pool)
+    # A bare client on the same connection pool: no tracing wrapper, nothing of ours. (A Redis
+    # Cluster client has no single pool: there the floor is measured with the app's own client.)
+    client = app.extensions["lab_redis"]
+    pool = getattr(client, "connection_pool", None)
+    bare = redis.Redis(connection_pool=pool) if pool is not None else client
     key = session_store.key(fx["sid"])
     cookie = f"{cfg['SESSION_COOKIE_NAME']}={fx['sid']}"
     iface = app.session_interface

@@ -307,7 +307,7 @@ def lab_state():
               "access_ttl": current_app.config["ACCESS_TOKEN_TTL"],
               "leeway": current_app.config["JWT_LEEWAY"], "keys": []}
     if sub.isdigit() and _hex32(jti) and _hex32(fam):
-        keys = {"denylist": [token_store.deny_key(jti), token_store.revoked_key(fam)],
+        keys = {"denylist": [token_store.deny_key(jti, fam), token_store.revoked_key(fam)],
                 "valid-after": [revocation.valid_after_key(sub)],
                 "user-key": [revocation.key_version_key(sub)],
                 "introspection": [revocation.active_key(jti)]}

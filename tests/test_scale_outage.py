@@ -22,9 +22,14 @@ def test_the_revocation_check_fails_closed_by_default(make_app):
                                               socket_timeout=0.2)
     response = client.get("/api/jwt/me", headers=bearer(token))
     assert response.status_code == 503 and response.get_json()["error"] == "store_unavailable"
+    lab = client.get("/api/lab/scale/jwt-me-fail-mode", headers=bearer(token))
+    assert lab.status_code == 503  # the lab's endpoint, fail-closed like the real one by default
     app.config["LAB_REVOCATION_FAIL_OPEN"] = True  # the lab switch: the bug, on purpose
-    response = client.get("/api/jwt/me", headers=bearer(token))
-    assert response.status_code == 200  # a revoked token, accepted
+    # The real check has no such switch: it still refuses.
+    assert client.get("/api/jwt/me", headers=bearer(token)).status_code == 503
+    response = client.get("/api/lab/scale/jwt-me-fail-mode", headers=bearer(token))
+    assert response.status_code == 200  # a revoked token, accepted by the fail-open lab check
+    assert response.get_json()["revocation"] == "skipped"
     assert "revocation-fail-open" in response.headers["Server-Timing"]
 
 
@@ -68,10 +73,13 @@ def test_pull_the_plug_on_redis(tmp_path_factory):
             status, _h, data = request(f"{one}/api/jwt/me",
                                        headers={"Authorization": f"Bearer {token}"})
             assert status == 503 and data["error"] == "store_unavailable"
-        # JWT, fail-open node: the revoked token is back to life.
-        status, headers, data = request(f"{two}/api/jwt/me",
+        # JWT, fail-open node: through the lab's check, the revoked token is back to life; the
+        # real /api/jwt/me on that same node still fails closed.
+        status, headers, data = request(f"{two}/api/lab/scale/jwt-me-fail-mode",
                                         headers={"Authorization": f"Bearer {revoked}"})
         assert status == 200 and "revocation-fail-open" in headers["Server-Timing"]
+        assert request(f"{two}/api/jwt/me",
+                       headers={"Authorization": f"Bearer {revoked}"})[0] == 503
 
         assert request(f"{one}/api/lab/scale/redis-restore", "POST", body={})[0] == 202
         _wait_health(one, 200)

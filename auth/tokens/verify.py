@@ -160,14 +160,8 @@ def verify_access(token):
     try:
         strategy, revoked = revocation.check(claims, token_store.keys_for(claims)[1:])
     except redis.RedisError as exc:
-        # ---- LAB SWITCH (the scale-out lab, /labs/scale): FAIL-OPEN, the real bug ----------
-        # Off unless the lab page turns it on for one node (LAB_REVOCATION_FAIL_OPEN, never in
-        # DEFAULTS, never from the environment): with Redis down, a revoked token is then
-        # accepted again. The safe behaviour, and the default, is to fail closed (503).
-        if current_app.config.get("LAB_REVOCATION_FAIL_OPEN") is True:
-            trace.add("revocation-fail-open", perf_counter(),
-                      "Redis down: revocation NOT checked, token accepted (fail-open)")
-            return claims
+        # Fail closed, always. (The scale-out lab shows the fail-open bug on its own endpoint,
+        # /api/lab/scale/jwt-me-fail-mode: never as a switch in here.)
         raise StoreUnavailable(str(exc)) from None
     if revoked:
         raise TokenError("revoked", _REVOKED[strategy]())

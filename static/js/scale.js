@@ -292,7 +292,9 @@ async function outageCheck() {
     row.insertCell().append(nodeBadge(n.name));
     outageCell(row, await call(`${n.url}/healthz`, { credentials: "omit" }), (d) => d.redis);
     outageCell(row, await call(`${n.url}/api/session/me`, { credentials: "include" }), (d) => d.user.username);
-    const jwtCall = (t) => (t ? call(`${n.url}/api/jwt/me`, { headers: { Authorization: `Bearer ${t}` }, credentials: "omit" }) : null);
+    // The JWT check as this node's fail-mode switch says (the lab's endpoint: the real
+    // /api/jwt/me always fails closed).
+    const jwtCall = (t) => (t ? call(`${n.url}/api/lab/scale/jwt-me-fail-mode`, { headers: { Authorization: `Bearer ${t}` }, credentials: "omit" }) : null);
     outageCell(row, await jwtCall(revokedToken), (d) => d.user.username);
     outageCell(row, await jwtCall(token), (d) => d.user.username);
   }

@@ -28,7 +28,7 @@ from ...core.errors import ApiError, json_error
 from ...core.http import SECURITY_HEADERS, no_store, set_csp
 from ...tokens import keys as token_keys
 from ...tokens.keys import ring
-from ...tokens.verify import StoreUnavailable, TokenError, decode
+from ...tokens.verify import StoreUnavailable, TokenError, decode, verify_access
 from ...tokens.views import bearer_token, invalid_token, store_unavailable
 
 bp = Blueprint("scale", __name__)
@@ -170,7 +170,7 @@ def node_status():
             "signing_kid": keyring.current.kid if keyring.current else None}
     if hasattr(keyring, "status"):
         info["jwks"] = keyring.status()
-    info["fail_mode"] = "open" if current_app.config.get("LAB_REVOCATION_FAIL_OPEN") else "closed"
+    info["fail_mode"] = _fail_mode()
     local = current_app.extensions.get("lab_session_redis")
     if local is not None:  # this node's own session store: its redis-server's pid
         try:
@@ -386,6 +386,29 @@ def push_switch():
         return json_error(503, "store_unavailable", _("Redis is down: the local view cannot "
                                                       "be loaded now."))
     return no_store(jsonify(dict(view.status(), node=(_node() or {}).get("name"))))
+
+
+@bp.get("/api/lab/scale/jwt-me-fail-mode")
+def jwt_me_fail_mode():
+    """GET /api/jwt/me's check as THIS NODE's lab switch says to behave when Redis is away.
+    Fail-closed (the default): exactly the real check, 503 without Redis. Fail-open — WEAK ON
+    PURPOSE, the real bug of denylists that "fail open": the signature is checked, the revocation
+    is skipped, and a revoked token is accepted again. The real /api/jwt/me never does that."""
+    token = bearer_token()
+    try:
+        claims, checked = verify_access(token), "redis"
+    except StoreUnavailable:
+        if current_app.config.get("LAB_REVOCATION_FAIL_OPEN") is not True:
+            raise
+        claims, checked = decode(token, "access"), "skipped"
+        trace.add("revocation-fail-open", perf_counter(),
+                  "Redis down: revocation NOT checked, token accepted (fail-open)")
+    return no_store(jsonify({"user": {"username": claims.get("username")},
+                             "revocation": checked, "fail_mode": _fail_mode()}))
+
+
+def _fail_mode():
+    return "open" if current_app.config.get("LAB_REVOCATION_FAIL_OPEN") else "closed"
 
 
 @bp.get("/api/lab/scale/jwt-me-local")

@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
-from ..core import trace, users
+from ..core import users
 from ..core.errors import ApiError, json_body, json_error
 from ..core.http import no_store
 from ..core.limits import login_attempt

@@ -21,7 +21,7 @@ import json
 import secrets
 import time
 
-from flask import (Blueprint, current_app, jsonify, render_template, request)
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from ...core import users

@@ -3,7 +3,6 @@
 import io
 import ipaddress
 import json
-import os
 import re
 import secrets
 import socket
@@ -11,7 +10,7 @@ import subprocess
 import time
 
 import segno
-from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
+from flask import (Blueprint, current_app, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 
@@ -19,6 +18,7 @@ from ...core import users
 from ...core.errors import json_error, respond
 from ...core.http import no_store
 from ...tokens import revocation
+from ..cost import views as cost_views
 from . import asvs, progress
 
 bp = Blueprint("classroom", __name__)
@@ -164,20 +164,9 @@ def api_class_reset():
 
 # --- Which one should I choose? -----------------------------------------------------------------
 
-def _measured():
-    """The committed `make bench` results (docs/bench/results.json), or None."""
-    folder = current_app.config.get("COST_RESULTS_DIR") or os.path.join(
-        current_app.root_path, "docs", "bench")
-    try:
-        with open(os.path.join(folder, "results.json"), encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
-
-
 def _facts():
     """The trade-offs, from this lab's own measurements and settings."""
-    found = _measured() or {}
+    found = cost_views.stored("results.json") or {}  # what make bench measured
     http, server = found.get("http", {}), found.get("server_time", {})
     alg = current_app.extensions["lab_keyring"].alg
     jwt_name = f"jwt-{alg}" if f"jwt-{alg}" in http else "jwt-HS256"

@@ -29,7 +29,7 @@ def _folder():
             or os.path.join(current_app.root_path, "docs", "bench"))
 
 
-def _stored(name):
+def stored(name):
     """A committed JSON result, or None when it was never generated (or is unreadable)."""
     try:
         with open(os.path.join(_folder(), name), encoding="utf-8") as fh:
@@ -41,10 +41,10 @@ def _stored(name):
 @bp.get("/cost")
 def page():
     """What each flow costs the server: committed measurements, the chart, a live re-run."""
-    found = _stored("results.json")
+    found = stored("results.json")
     return render_template("labs/cost/index.html", results=found,
                            takeaway=cost_takeaway.sentences(found, ring().alg),
-                           loadtest=_stored("loadtest.json"),
+                           loadtest=stored("loadtest.json"),
                            default_requests=cost_live.DEFAULT_REQUESTS,
                            max_requests=cost_live.MAX_REQUESTS)
 
@@ -52,7 +52,7 @@ def page():
 @bp.get("/cost/chart.svg")
 def chart():
     """The committed measurements drawn as an SVG (no plotting library), in the page's language."""
-    found = _stored("results.json")
+    found = stored("results.json")
     if found is None:
         abort(404)
     try:
@@ -102,10 +102,10 @@ def _chart_text(found):
 @bp.get("/api/cost/results")
 def results():
     """The committed `make bench` results, with the classroom load test when there is one."""
-    found = _stored("results.json")
+    found = stored("results.json")
     if found is None:
         return json_error(404, "no_results", _("No measurements yet: run make bench."))
-    return _no_store(jsonify({"bench": found, "loadtest": _stored("loadtest.json")}))
+    return _no_store(jsonify({"bench": found, "loadtest": stored("loadtest.json")}))
 
 
 @bp.post("/api/cost/run")

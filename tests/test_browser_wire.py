@@ -155,3 +155,18 @@ def test_wire_panel_fits_a_projector(browser, live_server):
             assert lines and set(lines) == {1}, selector
     finally:
         context.close()
+
+
+def test_bearer_calls_answer_in_the_pages_language(browser, live_server):
+    """A bearer call carries no cookie, hence not the language toggle: the page says its language
+    itself, so a refusal reads in Korean on a Korean page even in an English browser."""
+    page = browser.new_context(locale="en-US").new_page()
+    try:
+        page.goto(f"{live_server}/lang/ko?next=/jwt/")
+        page.fill("#jwt-login input[name=username]", "alice")
+        page.fill("#jwt-login input[name=password]", "wrong-password")
+        page.click("#jwt-login button[type=submit]")
+        page.wait_for_function("() => document.getElementById('login-status').textContent.includes('401')")
+        assert "아이디 또는 비밀번호" in page.inner_text("#login-status")
+    finally:
+        page.context.close()

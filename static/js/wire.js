@@ -47,7 +47,9 @@ function bodyOf(json, form) {
 }
 
 export async function wireFetch(path, { method = "GET", headers = {}, json, form, credentials = "same-origin" } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, credentials };
+  // The page's language, said out loud: a bearer call carries no cookie (so not the language
+  // toggle's either), and the server's messages should still match the page.
+  const init = { method, headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang || "ko", ...headers }, credentials };
   if (json !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(json); }
   if (form) init.body = new URLSearchParams(form);
   const res = await fetch(path, init);

@@ -36,16 +36,17 @@ test: $(VENV)/.dev-installed
 	$(PY) -m pytest
 
 # Measurements, not tests (they take minutes): `make bench` rewrites docs/bench/results.json and
-# chart.svg; `make loadtest` runs a class of 50 with Locust and writes docs/bench/loadtest.*.
+# chart.svg (with the lab beside a minimal Flask-Session and Flask-JWT-Extended app, wrk when
+# installed); `make loadtest [STUDENTS=500]` runs a class with Locust, docs/bench/loadtest.*.
 $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PIP) install -q -r requirements-bench.txt
 	touch $@
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run
 
 loadtest: $(VENV)/.bench-installed
-	$(PY) -m bench.loadtest
+	$(PY) -m bench.loadtest $(if $(STUDENTS),--users $(STUDENTS))
 
 # For developers adding text: re-extract and merge into the catalogues, then translate.
 extract-messages: $(VENV)/.installed

@@ -14,9 +14,10 @@ from flask import Flask
 from auth import config, labs, pages, session, tokens
 from auth.attacker import create_attacker_app
 from auth.labs.classroom import asvs
-from auth.core import errors, i18n, limits, redis_conn, server, trace, users
+from auth.core import checkmode, errors, i18n, limits, redis_conn, server, trace, users
 from auth.core.extensions import csrf
 from auth.core.http import add_security_headers, refuse_cross_site
+from auth.session import store as session_store
 from auth.session.store import LabSessionInterface
 from auth.tokens import keys as token_keys, revocation, store as token_store
 
@@ -51,6 +52,9 @@ def create_app(test_config=None):
     revocation.init_app(app, client)
     limits.init_app(app, client)
     app.session_interface = LabSessionInterface(app, client)
+    # This process's copy of the keys every request checks, kept true by Redis itself.
+    checkmode.init_app(app, client, (session_store.KEY_PREFIX, *token_store.TRACKED_PREFIXES,
+                                     *revocation.TRACKED_PREFIXES))
 
     users.init_app(app)
     i18n.init_app(app)

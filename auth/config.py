@@ -18,7 +18,16 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,  # page scripts cannot read the session id
     "SESSION_COOKIE_SAMESITE": "Lax",  # not sent on cross-site POSTs: a first CSRF barrier
     "SESSION_COOKIE_SECURE": False,  # made True per request when served over HTTPS
-    "SESSION_LIFETIME": 1800,  # idle timeout, seconds (slid by every request)
+    "SESSION_LIFETIME": 1800,  # idle timeout, seconds (slid by every request, lazily: below)
+    # How a request's credential is checked (auth/core/checkmode.py; the cost lab switches it
+    # live): "local-view" - this process's copy of the session and revocation keys, kept true by
+    # Redis (CLIENT TRACKING), and a cache of verified tokens; "ask-redis" - one round trip and
+    # a full signature check on every request.
+    "AUTH_CHECK_MODE": "local-view",
+    # With the local view, the idle expiry is slid only once this fraction of it has passed
+    # (one EXPIRE per 3 minutes of a 30-minute timeout, not one write per request).
+    "SESSION_SLIDE_FRACTION": 0.1,
+    "VERIFIED_TOKEN_CACHE": 10000,  # verified access tokens kept per process (0: none)
     "SESSION_ABSOLUTE_LIFETIME": 8 * 3600,  # from login, whatever happens
     # Paths that never open a session (the features add their own, see auth/labs/__init__.py).
     "SESSION_SKIP_PREFIXES": ("/static/", "/healthz"),
@@ -56,7 +65,7 @@ DEFAULTS = {
 _FROM_ENV = {
     "REDIS_URL": str, "ACCESS_TOKEN_TTL": int, "REFRESH_TOKEN_TTL": int,
     "SESSION_LIFETIME": int, "SESSION_ABSOLUTE_LIFETIME": int, "JWT_ALGORITHM": str,
-    "REVOCATION_STRATEGY": str, "REFRESH_REUSE_GRACE": int,
+    "REVOCATION_STRATEGY": str, "REFRESH_REUSE_GRACE": int, "AUTH_CHECK_MODE": str,
     "LOGIN_RATE_LIMIT": int, "LOGIN_RATE_WINDOW": int, "HOST": str, "PORT": int,
     "ATTACKER_PORT": int,
 }

@@ -52,8 +52,11 @@ class Lab:
         url = f"unix://{self.redis.socket_file}"
         self.apps, self.ports, self._servers = {}, {}, []
         for alg in SUPPORTED:
+            # Through HTTP these apps ask Redis on every request (the textbook design: the
+            # same numbers as before the local view); in-process, bench/run.py measures each
+            # flow in both modes, and bench/ratio.py the local view through wrk beside the peers.
             app = create_app({"INSTANCE_PATH": folder, "REDIS_URL": url, "JWT_ALGORITHM": alg,
-                              "ACCESS_TOKEN_TTL": ACCESS_TTL})
+                              "ACCESS_TOKEN_TTL": ACCESS_TTL, "AUTH_CHECK_MODE": "ask-redis"})
             if alg == "HS256":
                 _add_what_ifs(app)
             server = create_server(app, host="127.0.0.1", port=0, threads=THREADS,

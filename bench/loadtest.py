@@ -1,4 +1,4 @@
-"""`make loadtest`: a class of 50 (Locust, headless) against `python app.py` served by waitress.
+"""`make loadtest [STUDENTS=500]`: a class (Locust, headless) against `python app.py` (waitress).
 
 The server runs exactly as `make run` starts it, on a free port, with its own temporary
 INSTANCE_PATH (so its own embedded Redis); it is stopped with SIGTERM at the end, and we check
@@ -19,7 +19,8 @@ PASSWORD = "classroom-pass"
 
 
 def _locust(url, args, csv_prefix):
-    env = dict(os.environ, STUDENTS=str(args.users), STUDENT_PASSWORD=PASSWORD)
+    env = dict(os.environ, STUDENTS=str(args.users), STUDENT_PASSWORD=PASSWORD,
+               RELOGIN_SECONDS=str(args.relogin_seconds))
     command = [sys.executable, "-m", "locust", "-f", os.path.join(ROOT, "bench", "locustfile.py"),
                "--headless", "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
                "--run-time", f"{args.seconds}s", "--host", url, "--csv", csv_prefix,
@@ -33,13 +34,18 @@ def _locust(url, args, csv_prefix):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--users", type=int, default=int(os.environ.get("STUDENTS") or 50))
+    parser.add_argument("--seconds", type=int, default=None,
+                        help="default: 60, or long enough for the whole class to arrive + 60")
     # The class arrives over 10 s, not in one instant: each arrival starts with a login, and a
     # login is a deliberately slow password hash (scrypt, ~0.1 s of CPU).
     parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--relogin-seconds", type=float, default=300,
+                        help="how often a student logs out and in again")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "bench"))
     args = parser.parse_args(argv)
+    if args.seconds is None:
+        args.seconds = max(60, int(args.users / args.spawn_rate) + 60)
     info = machine.describe()
     with tempfile.TemporaryDirectory(prefix="lab-loadtest-") as tmp:
         server = app_process.Server(os.path.join(tmp, "instance"))

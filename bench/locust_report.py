@@ -33,8 +33,14 @@ def read(prefix):
     return {"rows": rows, "failures": failures}
 
 
+LOGINS = ("POST /session/login", "POST /api/jwt/login")  # scrypt-bound: reported apart
+
+
 def assemble(info, settings, found, cpu, shutdown):
     total = next(r for r in found["rows"] if r["name"] == "Aggregated")
+    others = [r for r in found["rows"] if r["name"] != "Aggregated" and r["name"] not in LOGINS
+              and r["requests"]]
+    worst = max(others, key=lambda r: r["p99_ms"] or 0) if others else None
     seconds = settings["seconds"]
     return {
         "machine": info,
@@ -50,7 +56,14 @@ def assemble(info, settings, found, cpu, shutdown):
                                "met": total["failures"] == 0},
                     "p99_ms": {"target": P99_TARGET_MS, "measured": total["p99_ms"],
                                "met": total["p99_ms"] is not None
-                               and total["p99_ms"] < P99_TARGET_MS}},
+                               and total["p99_ms"] < P99_TARGET_MS},
+                    # Every request but the logins (a deliberately slow password hash).
+                    "p99_ms_each_non_login": {
+                        "target": P99_TARGET_MS,
+                        "measured": worst["p99_ms"] if worst else None,
+                        "worst": worst["name"] if worst else None,
+                        "met": bool(worst) and worst["p99_ms"] is not None
+                        and worst["p99_ms"] < P99_TARGET_MS}},
     }
 
 
@@ -61,9 +74,12 @@ def markdown(result):
         "",
         f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date'][:10]} "
         "(a shared machine, other work running).",
-        f"Locust, headless; each student: session login (CSRF token from the form), page "
-        f"views, logout; JWT login, API calls, refresh, logout; {s['think_time_s'][0]}-"
-        f"{s['think_time_s'][1]} s between steps.",
+        f"Locust, headless; each student logs in to both flows on arrival (session form with "
+        f"its CSRF token, JWT JSON login), then works: session pages and /api/session/me, "
+        f"/api/jwt/me, a refresh now and then, the home and JWT pages; logs out of both and "
+        f"in again every {s.get('relogin_seconds', 300)} s; {s['think_time_s'][0]}-"
+        f"{s['think_time_s'][1]} s between steps; the class arrives at "
+        f"{s.get('spawn_rate')} students per second.",
         "",
         "| request | count | failures | req/s | p50 ms | p95 ms | p99 ms |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -78,7 +94,11 @@ def markdown(result):
         f"Server CPU: app {cores.get('app')} cores, redis-server {cores.get('redis')} cores "
         f"on average. Targets: 0 errors — {'met' if targets['errors']['met'] else 'NOT met'} "
         f"({t['failures']}); p99 < {targets['p99_ms']['target']} ms — "
-        f"{'met' if targets['p99_ms']['met'] else 'NOT met'} ({t['p99_ms']} ms).",
+        f"{'met' if targets['p99_ms']['met'] else 'NOT met'} ({t['p99_ms']} ms); p99 of every "
+        f"request but the logins < {targets['p99_ms']['target']} ms — "
+        f"{'met' if targets['p99_ms_each_non_login']['met'] else 'NOT met'} (worst: "
+        f"{targets['p99_ms_each_non_login']['worst']}, "
+        f"{targets['p99_ms_each_non_login']['measured']} ms).",
         f"Shutdown: {result['shutdown']['signal']} → exit code "
         f"{result['shutdown']['exit_code']}, embedded redis-server "
         f"{'gone' if result['shutdown']['redis_gone'] else 'STILL RUNNING'}.",

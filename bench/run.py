@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from auth.labs.cost import chart as cost_chart, probe as cost_probe
-from bench import apps_in_process, machine, report, steps
+from bench import apps_in_process, machine, ratio, report, steps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,17 +81,17 @@ def in_process(lab, args):
     main = lab.apps[lab.main]
     fixtures = {alg: cost_probe.prepare(app) for alg, app in lab.apps.items()}
     callers = {}
-    for name, spec in cost_probe.requests_for(main, fixtures[lab.main]).items():
-        callers[name if name != "jwt" else f"jwt-{lab.main}"] = cost_probe.Caller(main, *spec)
+    for name, call in cost_probe.callers(main, fixtures[lab.main]).items():
+        callers[name if name != "jwt" else f"jwt-{lab.main}"] = call
     for alg, app in lab.apps.items():
         if alg != lab.main:
-            spec = cost_probe.requests_for(app, fixtures[alg])["jwt"]
-            callers[f"jwt-{alg}"] = cost_probe.Caller(app, *spec)
+            callers[f"jwt-{alg}"] = cost_probe.callers(app, fixtures[alg])["jwt"]
     for name, path, like in (("whatif-jwt-no-revocation", "/api/jwt/bench-no-revocation",
                               f"jwt-{lab.main}"),):
         method, _path, headers, body = cost_probe.requests_for(main, fixtures[lab.main])[
             like.split("-")[0]]
-        callers[name] = cost_probe.Caller(main, method, path, headers, body)
+        callers[name] = cost_probe.Caller(main, method, path, headers, body,
+                                        mode="ask-redis")
     out = {"server_time": steps.server_time(callers, args.inproc),
            "steps": {alg: dict(cost_probe.steps(app, fixtures[alg], n=args.inproc),
                                sign=steps.signing(app)) for alg, app in lab.apps.items()},
@@ -114,6 +114,9 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--inproc", type=int, default=2000, help="in-process calls per scenario")
     parser.add_argument("--sizes", default="1000,100000", help="Redis memory test sizes")
+    parser.add_argument("--ratio-seconds", type=int, default=5,
+                        help="per endpoint per round, lab beside its peers (bench/ratio.py)")
+    parser.add_argument("--ratio-rounds", type=int, default=3)
     args = parser.parse_args(argv)
     lab = apps_in_process.Lab()
     try:
@@ -128,8 +131,11 @@ def main(argv=None):
                               sizes=tuple(int(s) for s in args.sizes.split(",")))
     finally:
         lab.close()
+    print("the lab beside a minimal Flask-Session and Flask-JWT-Extended app:", flush=True)
+    ratios = ratio.run(args.ratio_seconds, args.ratio_rounds)
     settings = {k: v for k, v in vars(args).items() if k != "out"}  # no local paths in results
     results = report.assemble(info, settings, http, inproc, memory)
+    results["ratios"] = ratios
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)

@@ -75,7 +75,8 @@ def test_session_pages_show_what_crossed_the_wire(page, live_server):
     assert page.locator("#wire-rows tr").nth(1).get_attribute("data-source") == "record"
     # The diagram draws the steps, never the lab-* facts.
     labels = page.locator("#seq text.label").all_text_contents()
-    assert any("GETEX" in label for label in labels)
+    # The session read the page load made: into this process's local view (auth/core/tracking.py).
+    assert any("GET + PTTL" in label for label in labels)
     assert not any("lab-" in label or "headers=" in label for label in labels)
 
     # Log out: the cookie is deleted, the login page starts a new anonymous session.

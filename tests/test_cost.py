@@ -67,13 +67,21 @@ def test_bench_writes_results_that_the_page_shows(make_app, tmp_path):
     out = tmp_path / "bench"
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--out", str(out), "--rounds", "1", "--seconds",
-         "0.2", "--warmup", "0.05", "--concurrency", "2", "--inproc", "20", "--sizes", "200"],
+         "0.2", "--warmup", "0.05", "--concurrency", "2", "--inproc", "20", "--sizes", "200",
+             "--ratio-seconds", "1", "--ratio-rounds", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert {"baseline", "session", "jwt-HS256", "jwt-EdDSA", "refresh"} <= set(results["http"])
     assert results["targets"]["errors"] == 0
     assert results["round_trips"]["baseline"] == 0 and results["round_trips"]["jwt-HS256"] == 1
+    # From the local view once warm: no round trip at all (the first of 50 calls may read once).
+    assert results["round_trips"]["jwt-view"] < 0.1 and results["round_trips"]["session-view"] < 0.1
+    # Beside the peers, through one server and one load tool, each with its own baseline.
+    apps = results["ratios"]["apps"]
+    assert {"lab session /api/session/me", "lab JWT /api/jwt/me", "Flask-Session /api/session/me",
+            "Flask-JWT-Extended /api/jwt/me"} == set(apps)
+    assert all(0 < a["ratio_median"] for a in apps.values())
     assert results["redis_commands"]["jwt-HS256"] == {"exists": 1.0}
     assert results["machine"]["cores"] and results["machine"]["python"]
     svg = (out / "chart.svg").read_text()

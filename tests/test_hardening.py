@@ -204,7 +204,8 @@ def own_redis(tmp_path_factory):
 
 def test_a_stalled_redis_answers_503_not_a_hang(make_app, own_redis):
     server, pid = own_redis
-    app = make_app(REDIS_URL=f"unix://{server.socket_file}")
+    # Every request asks Redis here; the local view's behaviour in a stall is the next test.
+    app = make_app(REDIS_URL=f"unix://{server.socket_file}", AUTH_CHECK_MODE="ask-redis")
     client = app.test_client()
     session_login(client)
     sid = session_cookie(client)
@@ -223,6 +224,36 @@ def test_a_stalled_redis_answers_503_not_a_hang(make_app, own_redis):
         finally:
             os.kill(pid, signal.SIGCONT)
         # Once Redis answers again, so does the app (the pool reconnects by itself).
+        assert http(host, port, "GET", "/api/jwt/me", headers=bearer(token))[0] == 200
+
+
+def test_a_stalled_redis_fails_closed_within_two_heartbeats_with_the_local_view(make_app,
+                                                                                own_redis):
+    """With the local view, a token checked a moment ago is still answered from it (nothing can
+    change in a Redis that is not running); once the link misses two heartbeats the view is
+    dropped and the check fails closed like every other. Never a hang."""
+    server, pid = own_redis
+    app = make_app(REDIS_URL=f"unix://{server.socket_file}")
+    client = app.test_client()
+    token = jwt_login(client)["access_token"]
+    view = app.extensions["lab_view"]
+    with waitress_server(app, threads=4) as (host, port):
+        for _ in range(2):
+            assert http(host, port, "GET", "/api/jwt/me", headers=bearer(token))[0] == 200
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 4 * view.heartbeat + 2
+            while view.up and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not view.up  # two unanswered PINGs: the link is declared down
+            status, headers, body = http(host, port, "GET", "/api/jwt/me", headers=bearer(token))
+            assert status == 503 and json.loads(body)["error"] == "store_unavailable"
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while not view.up and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert view.up  # linked again by itself
         assert http(host, port, "GET", "/api/jwt/me", headers=bearer(token))[0] == 200
 
 

@@ -119,7 +119,9 @@ def _calls(r, command):
     return r.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
 
 
-def test_unchanged_session_is_one_getex_and_no_rewrite(client, r):
+def test_unchanged_session_is_one_getex_and_no_rewrite(make_app, r):
+    # The "every request asks Redis" mode (the local view has its own: tests/test_tracking.py).
+    client = make_app(AUTH_CHECK_MODE="ask-redis").test_client()
     session_login(client)
     key = f"session:{session_cookie(client)}"
     client.get("/api/session/me")
@@ -185,3 +187,17 @@ def test_corrupt_stored_session_is_discarded_not_500(client, r):
         assert not r.exists(key)  # dropped; a fresh session id is issued instead
         session_login(client)
         key = f"session:{session_cookie(client)}"
+
+
+def test_local_view_slides_the_idle_expiry_lazily_and_never_rewrites(client, r):
+    session_login(client)
+    key = f"session:{session_cookie(client)}"
+    client.get("/api/session/me")
+    r.expire(key, 100)  # more than SESSION_SLIDE_FRACTION of the idle timeout has passed
+    sets = _calls(r, "set")
+    assert client.get("/api/session/me").status_code == 200
+    assert _calls(r, "set") == sets and r.ttl(key) > 1000  # slid back by one EXPIRE
+    expires = _calls(r, "expire")
+    for _ in range(5):
+        assert client.get("/api/session/me").status_code == 200
+    assert _calls(r, "expire") == expires and _calls(r, "set") == sets  # nothing per request

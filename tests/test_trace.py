@@ -52,7 +52,8 @@ def names(response):
     return [name for name, _dur, _desc in steps(response)]
 
 
-def test_session_check_is_one_getex(client):
+def test_session_check_is_one_getex(make_app):
+    client = make_app(AUTH_CHECK_MODE="ask-redis").test_client()
     session_login(client)
     response = client.get("/api/session/me")
     # One round trip reads the session, renews its idle expiry and gives its size.
@@ -60,12 +61,36 @@ def test_session_check_is_one_getex(client):
     assert all(dur >= 0 for _n, dur, _d in steps(response))
 
 
-def test_jwt_check_is_verify_plus_one_exists(client):
+def test_jwt_check_is_verify_plus_one_exists(make_app):
+    client = make_app(AUTH_CHECK_MODE="ask-redis").test_client()
     token = jwt_login(client)["access_token"]
-    response = client.get("/api/jwt/me", headers=bearer(token))
-    assert names(response) == ["jwt-verify", "redis-exists", "total"]
-    desc = dict((n, d) for n, _dur, d in steps(response))
-    assert desc["jwt-verify"].startswith("HS256")
+    for _ in range(2):  # every request: a full verification and one round trip
+        response = client.get("/api/jwt/me", headers=bearer(token))
+        assert names(response) == ["jwt-verify", "redis-exists", "total"]
+        desc = dict((n, d) for n, _dur, d in steps(response))
+        assert desc["jwt-verify"].startswith("HS256") and "reused" not in desc["jwt-verify"]
+
+
+def test_session_check_from_the_local_view(client):
+    session_login(client)
+    first = client.get("/api/session/me")  # read once from Redis, into this process's view
+    assert names(first) == ["redis-pipeline", "total"]
+    second = client.get("/api/session/me")
+    assert names(second) == ["local-view", "total"]  # no Redis at all
+    assert dict((n, d) for n, _u, d in steps(second))["local-view"].startswith("session:")
+    assert second.get_json()["session"]["bytes"] == first.get_json()["session"]["bytes"] > 0
+
+
+def test_jwt_check_from_the_verified_token_cache_and_local_view(client):
+    token = jwt_login(client)["access_token"]
+    first = client.get("/api/jwt/me", headers=bearer(token))
+    assert names(first) == ["jwt-verify", "redis-mget", "total"]
+    second = client.get("/api/jwt/me", headers=bearer(token))
+    assert names(second) == ["jwt-reuse", "local-view", "total"]
+    desc = dict((n, d) for n, _dur, d in steps(second))
+    assert desc["jwt-reuse"].startswith("HS256 signature verified at ")
+    assert "reused" in desc["jwt-reuse"]
+    assert second.get_json()["claims"] == first.get_json()["claims"]
 
 
 def test_jwt_api_never_touches_the_session_store(client):

@@ -70,13 +70,13 @@ def instrument_redis(client):
             key = args[1] if len(args) > 1 and command not in ("EVALSHA", "EVAL") else ""
             if isinstance(key, bytes):
                 key = key.decode("utf-8", "replace")
-            add(f"redis-{command.lower()}", started, f"{command} {_mask_key(str(key))}".strip())
+            add(f"redis-{command.lower()}", started, f"{command} {mask_key(str(key))}".strip())
 
     client.execute_command = traced
     return client
 
 
-def _mask_key(key):
+def mask_key(key):
     # Keys hold session ids: mask the id part so a projected trace never leaks a credential.
     prefix, _sep, ident = key.rpartition(":")
     return f"{prefix}:{mask(ident).replace('…', '...')}" if prefix and len(ident) > 10 else key

@@ -1,8 +1,11 @@
 """Where the session is stored: Flask-Session's Redis interface, tightened for the lab.
 
 Changes to the stock RedisSessionInterface, each for a reason the lab teaches:
-- one Redis round trip per request: GETEX reads the session and slides its idle expiry at once;
-  an unchanged session is never rewritten;
+- at most one Redis round trip per request: GETEX reads the session and slides its idle expiry
+  at once; an unchanged session is never rewritten;
+- with the local view (auth/core/checkmode.py, the default) not even that: the session comes from
+  this process's copy, which Redis keeps true (CLIENT TRACKING), and the idle expiry is slid
+  lazily, by one EXPIRE once SESSION_SLIDE_FRACTION of it has passed;
 - an existing session is only overwritten while it still exists (SET XX), so a request that was
   in flight when the user logged out cannot bring the deleted session back;
 - an absolute lifetime is enforced server-side, whatever the client does with its cookie;
@@ -19,10 +22,10 @@ import time
 import warnings
 
 import redis
-from flask import request
+from flask import current_app, has_app_context, request
 from flask_session.redis import RedisSessionInterface
 
-from ..core import trace
+from ..core import checkmode, trace
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "session:"
@@ -99,10 +102,21 @@ class LabSessionInterface(RedisSessionInterface):
         self.client = client
         self.idle = int(app.config["SESSION_LIFETIME"])
         self.absolute = int(app.config["SESSION_ABSOLUTE_LIFETIME"])
+        self.slide = float(app.config["SESSION_SLIDE_FRACTION"])
         # Requests that never need the session skip the store entirely (each feature declares
         # its own in auth/labs/__init__.py): the JWT API is stateless, and a session read there
         # would blur exactly what the lab wants to show.
         self.skip_prefixes = tuple(app.config["SESSION_SKIP_PREFIXES"])
+
+    def cookie_flags(self, app):
+        """The cookie's name and fixed attributes (the pages show them), computed once."""
+        flags = getattr(self, "_cookie_flags", None)
+        if flags is None:
+            flags = self._cookie_flags = {
+                "name": self.get_cookie_name(app), "httponly": self.get_cookie_httponly(app),
+                "samesite": self.get_cookie_samesite(app), "path": self.get_cookie_path(app),
+                "max_age": self.absolute}
+        return flags
 
     def _fresh(self, **flags):
         # A skipped session is never saved, so it needs no random id (saves work per request).
@@ -124,7 +138,9 @@ class LabSessionInterface(RedisSessionInterface):
             return self._fresh()
         store_id = self._get_store_id(sid)
         try:
-            raw = self.client.getex(store_id, ex=self.idle)
+            view = checkmode.view()
+            raw = self._read(view, store_id) if view is not None else \
+                self.client.getex(store_id, ex=self.idle)
         except redis.RedisError as exc:
             # Raised here it would escape Flask's error handlers; the views answer 503 instead.
             log.warning("session store unavailable: %s", exc)
@@ -134,12 +150,57 @@ class LabSessionInterface(RedisSessionInterface):
         data = _decode(raw)
         if data is None or time.time() - data.get("_created", 0) > self.absolute:
             self.client.delete(store_id)
+            self._dropped(store_id)
             return self._fresh()
         session = self.session_class(data, sid=sid)
         session.new, session.store_bytes = False, len(raw)
         session.store_error = session.skip = False
         session.owner = _owner(data)  # whose index this id is in, should the session be cleared
         return session
+
+    def _read(self, view, store_id):
+        """The session's bytes from the local view, or from Redis into it; None if there is none.
+
+        A view entry is (bytes, when the idle expiry was last set) and is never used past the
+        moment Redis would expire the key. The expiry is slid lazily: once SESSION_SLIDE_FRACTION
+        of it has passed, one EXPIRE (which also proves the key still exists); so an active user
+        is never logged out for being idle, and there is no write per request.
+        """
+        started = time.perf_counter()
+        hit, entry = view.get(store_id)
+        now = time.monotonic()
+        if hit:
+            raw, touched = entry
+            # (The page's template says "from this process's copy, no round trip".)
+            trace.add("local-view", started, trace.mask_key(store_id))
+            if now - touched < self.idle * self.slide:
+                return raw
+            if not self.client.expire(store_id, self.idle):  # gone meanwhile: not logged in
+                view.forget(store_id)
+                return None
+            view.forget(store_id)  # (Redis will say so too: EXPIRE changed the key)
+            return raw
+        ticket = view.begin()
+        with self.client.pipeline(transaction=False) as pipe, trace.step(
+                "redis-pipeline", f"GET + PTTL {trace.mask_key(store_id)} (into the local view)"):
+            pipe.get(store_id)
+            pipe.pttl(store_id)
+            raw, pttl = pipe.execute()
+        if raw is None or pttl is None or pttl < 0:
+            return raw
+        remaining = pttl / 1000
+        if self.idle - remaining >= self.idle * self.slide:
+            if not self.client.expire(store_id, self.idle):
+                return None
+            remaining = self.idle
+            ticket = view.begin()  # our own EXPIRE is a change: read state from here on
+        touched = now - (self.idle - remaining)
+        view.put(ticket, store_id, (raw, touched), deadline=now + remaining)
+        return raw
+
+    def _dropped(self, *store_ids):
+        """This process changed or deleted these keys: its view must not answer from them."""
+        forget_local(*store_ids)
 
     def regenerate(self, session):
         """New id for the same data (login): delete the old key, the save writes the new one."""
@@ -153,6 +214,7 @@ class LabSessionInterface(RedisSessionInterface):
         """Delete one session and take it out of its user's index (only at login and logout,
         so two plain commands: each shows in the trace by name)."""
         self.client.delete(key(sid), record_key(sid))
+        self._dropped(key(sid))
         if owner is not None:
             self.client.srem(index_key(owner), sid)
 
@@ -167,7 +229,10 @@ class LabSessionInterface(RedisSessionInterface):
                               self.get_cookie_path(app))
         store_id = self._get_store_id(session.sid)
         if session.accessed:
-            response.vary.add("Cookie")
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:  # (the common case, without HeaderSet's parse-and-rewrite)
+                response.headers["Vary"] = "Cookie"
         try:
             if not session:
                 if session.modified and not session.new:  # cleared: logout
@@ -185,6 +250,7 @@ class LabSessionInterface(RedisSessionInterface):
             # New id: NX (never clobber); existing id: XX (only while it still exists).
             written = self.client.set(store_id, data, ex=self.idle,
                                       nx=session.new, xx=not session.new)
+            self._dropped(store_id)
             if written and session.new and owner is not None:
                 with self.client.pipeline(transaction=False) as pipe, trace.step(
                         "redis-pipeline", "SADD + EXPIRE session-index (the user's sessions)"):
@@ -275,7 +341,16 @@ def delete_for_user(client, user_id, idle, keep=None, only=None):
                 pipe.delete(key(sid))
             pipe.srem(index_key(user_id), *doomed)
             pipe.execute()
+        forget_local(*(key(sid) for sid in doomed))
     return len(doomed)
+
+
+def forget_local(*keys):
+    """Drop keys this process just changed from its tracked view at once (Redis also says so,
+    on the tracking link; this makes the next request here independent of that message)."""
+    view = current_app.extensions.get("lab_view") if has_app_context() else None
+    if view is not None:
+        view.forget(*keys)
 
 
 def update_user(client, user_id, user, idle):
@@ -290,5 +365,6 @@ def update_user(client, user_id, user, idle):
         data["user"] = user
         if client.set(key(s["sid"]), json.dumps(data, separators=(",", ":")), xx=True,
                       keepttl=True):
+            forget_local(key(s["sid"]))
             changed += 1
     return changed

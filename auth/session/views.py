@@ -99,14 +99,12 @@ def home():
 def cookie_facts():
     """The session cookie as this request carried it, and the flags the server set it with."""
     iface = current_app.session_interface
-    name = iface.get_cookie_name(current_app)
-    sid = request.cookies.get(name, "")
+    flags = iface.cookie_flags(current_app)  # fixed at start: read once, not per request
+    sid = request.cookies.get(flags["name"], "")
     return {
-        "name": name, "length": len(sid), "masked": trace.mask(sid),
-        "httponly": iface.get_cookie_httponly(current_app),
-        "samesite": iface.get_cookie_samesite(current_app),
-        "secure": iface.get_cookie_secure(current_app), "path": iface.get_cookie_path(current_app),
-        "max_age": iface.absolute, "expires_at": session.get("_created", 0) + iface.absolute,
+        **flags, "length": len(sid), "masked": trace.mask(sid),
+        "secure": iface.get_cookie_secure(current_app),
+        "expires_at": session.get("_created", 0) + iface.absolute,
         "header_bytes": trace.header_line_bytes("Cookie", request.headers.get("Cookie", "")),
     }
 

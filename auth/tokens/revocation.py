@@ -22,15 +22,19 @@ process re-reads it at most every REFRESH_EVERY seconds (and at once after its o
 """
 import threading
 import time
+from time import perf_counter
 
 import redis
 
 from flask import current_app
 
-from ..core import trace
+from ..core import checkmode, trace, tracking
 
 STRATEGIES = ("none", "denylist", "valid-after", "user-key", "introspection")
 STRATEGY_KEY = "lab:revocation-strategy"
+
+# What the strategies' checks read (auth/core/tracking.py keeps a local view of them).
+TRACKED_PREFIXES = ("jwt:valid-after:", "jwt:key-version:", "jwt:active:")
 
 REFRESH_EVERY = 30.0  # seconds between re-reads of the shared choice (a rare lab switch)
 
@@ -140,16 +144,27 @@ def issued(claims):
         pipe.execute()
 
 
-def check(claims, deny_keys, strategy=None):
+def check(claims, deny_keys, strategy=None, view=None):
     """(strategy, revoked) for a verified access token; redis.RedisError when Redis is away.
 
     `deny_keys` are the token store's denylist and revoked-family keys for this token.
     `strategy` is for the cost lab's measurement only; requests use the one in force.
+    With the local view (auth/core/checkmode.py) the same keys are read from this process's
+    copy, which Redis keeps true; `view=False` forces the round trip (the cost lab's "before").
     """
     strategy = strategy or current()
     client, sub = _redis(), claims["sub"]
     if strategy == "none":
         return strategy, False  # nothing to ask: no round trip at all
+    view = checkmode.view() if view is None else view
+    if view:
+        if strategy == "denylist":
+            keys = deny_keys
+        elif strategy == "introspection":
+            keys = [active_key(claims["jti"])]
+        else:
+            keys = [valid_after_key(sub) if strategy == "valid-after" else key_version_key(sub)]
+        return strategy, _decide(strategy, claims, _read_through(view, client, keys, strategy))
     if strategy == "denylist":
         return strategy, client.exists(*deny_keys) > 0
     if strategy == "introspection":
@@ -161,6 +176,39 @@ def check(claims, deny_keys, strategy=None):
     kv = claims.get("kv", 0)
     kv = kv if isinstance(kv, int) and not isinstance(kv, bool) else -1  # a forged kv never fits
     return strategy, bool(scripts["user-key"](keys=[key_version_key(sub)], args=[kv]))
+
+
+def _read_through(view, client, keys, strategy):
+    """The values of `keys` from the tracked view, reading the missing ones from Redis (one MGET)
+    into it. A key that does not exist is cached as such: the check is then a dict lookup."""
+    started = perf_counter()
+    values, missing = [], []
+    for name, (hit, value) in zip(keys, view.get_many(keys)):
+        values.append(value if hit else None)
+        if not hit:
+            missing.append(name)
+    if not missing:
+        trace.add("local-view", started, f"revocation keys ({strategy})")
+    else:
+        ticket = view.begin()
+        found = client.mget(missing)
+        for name, value in zip(missing, found):
+            view.put(ticket, name, tracking.ABSENT if value is None else value)
+            values[keys.index(name)] = value
+    return [None if v is tracking.ABSENT else v for v in values]
+
+
+def _decide(strategy, claims, values):
+    """The same decisions the round-trip checks make in Redis, made here on the view's values."""
+    if strategy == "denylist":
+        return any(v is not None for v in values)
+    if strategy == "introspection":
+        return values[0] is None
+    if strategy == "valid-after":
+        return values[0] is not None and int(claims["iat"]) <= int(values[0])
+    kv = claims.get("kv", 0)
+    kv = kv if isinstance(kv, int) and not isinstance(kv, bool) else -1
+    return (values[0] or b"0") != str(kv).encode()
 
 
 def logged_out(claims):

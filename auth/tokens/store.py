@@ -69,6 +69,10 @@ return -1
 ROTATED, UNKNOWN, REUSED = 1, 0, -1
 
 
+# What a request's revocation check reads (auth/core/tracking.py keeps a local view of them).
+TRACKED_PREFIXES = ("jwt:deny:", "jwt:famrevoked:")
+
+
 def family_key(fam):
     return f"jwt:fam:{{{fam}}}"
 

@@ -62,6 +62,8 @@ function draw(result) {
     cell(tr, us(s.median_us));
     cell(tr, us(s.p99_us));
     cell(tr, s.round_trips);
+    cell(tr, s.view ? us(s.view.median_us) : "");
+    cell(tr, s.view ? s.view.round_trips : "");
     cell(tr, s.redis_bytes ? fmt(T.strategy_bytes, { n: s.redis_bytes }) : "0");
     cell(tr, name === "none" ? T.window_none : T.window_now);
     strategies.appendChild(tr);
@@ -121,5 +123,47 @@ $("live-form").addEventListener("submit", async (event) => {
   }
   poll();
 });
+
+// The check-mode switch: what is in force, and this process's view of Redis.
+const URL_MODE = $("check-mode").dataset.url;
+
+function showMode(data) {
+  for (const input of document.querySelectorAll('#mode-form input[name="mode"]')) {
+    input.checked = input.value === data.mode;
+  }
+  for (const row of document.querySelectorAll("#mode-table tr[data-mode]")) {
+    row.classList.toggle("current", row.dataset.mode === data.mode);
+  }
+  const v = data.view;
+  const link = !v ? T.view_none : v.up ? fmt(T.view_up, v) : T.view_down;
+  status("mode-status", `${T[`mode_${data.mode}`] || data.mode} ${link}`, v && !v.up ? "error" : "info");
+}
+
+async function loadMode() {
+  try {
+    const res = await fetch(URL_MODE, { credentials: "same-origin" });
+    if (res.ok) showMode(await res.json());
+  } catch { /* the live run's status line already says when the server is away */ }
+}
+
+$("mode-form").addEventListener("change", async (event) => {
+  const res = await fetch(URL_MODE, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF },
+    body: JSON.stringify({ mode: event.target.value }),
+  });
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  if (!res.ok) {
+    status("mode-status", (data && data.message) || T.failed, "error");
+    loadMode();
+    return;
+  }
+  showMode(data);
+});
+
+loadMode();
+setInterval(() => { if (!document.hidden) loadMode(); }, 3000);
 
 poll(); // a run started from another tab, or the last result, shows up at once

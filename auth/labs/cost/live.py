@@ -62,8 +62,7 @@ def measure(app, requests, progress=None, deadline=DEADLINE):
     """Time `requests` calls per scenario (fewer if the deadline comes first)."""
     fx = cost_probe.prepare(app)
     try:
-        callers = {name: cost_probe.Caller(app, *spec)
-                   for name, spec in cost_probe.requests_for(app, fx).items()}
+        callers = cost_probe.callers(app, fx)
         samples = {name: [] for name in callers}
         errors = {name: 0 for name in callers}
         stop_at, done, truncated = time.monotonic() + deadline, 0, False

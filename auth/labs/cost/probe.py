@@ -18,7 +18,11 @@ from ...session import store as session_store
 from ...tokens import (issue as token_issue, revocation, store as token_store,
                        verify as token_verify)
 
-SCENARIOS = ("baseline", "session", "jwt", "refresh")
+SCENARIOS = ("baseline", "session", "session-view", "jwt", "jwt-view", "refresh")
+# How each scenario's credential is checked (auth/core/checkmode.py), whatever the shared switch
+# says: set in the WSGI environ of the in-process call only (no HTTP request can set it).
+MODES = {"session": "ask-redis", "jwt": "ask-redis",
+         "session-view": "local-view", "jwt-view": "local-view"}
 _PROBE_USER = {"id": 0, "username": "cost-probe", "role": "user"}
 
 
@@ -52,6 +56,9 @@ def requests_for(app, fx):
         "session": ("GET", "/api/session/me", {"Cookie": cookie}, None),
         "jwt": ("GET", "/api/jwt/me", {"Authorization": f"Bearer {fx['access']}"}, None),
     }
+    if app.extensions.get("lab_view") is not None:  # (none on Redis Cluster or Sentinel)
+        found["session-view"] = found["session"]
+        found["jwt-view"] = found["jwt"]
     if fx["refresh"]:
         found["refresh"] = ("POST", "/api/jwt/refresh", {"Content-Type": "application/json"},
                             json.dumps({"refresh_token": fx["refresh"]}).encode())
@@ -61,10 +68,12 @@ def requests_for(app, fx):
 class Caller:
     """One scenario's request, its environ built once so only the app's own work is timed."""
 
-    def __init__(self, app, method, path, headers, body):
+    def __init__(self, app, method, path, headers, body, mode=None):
         self.app, self.body = app, body
         self.environ = EnvironBuilder(path=path, method=method, headers=headers,
                                       data=body).get_environ()
+        if mode:
+            self.environ["lab.check_mode"] = mode
 
     def __call__(self):
         """Call the app once; return (seconds, status code, body bytes)."""
@@ -85,6 +94,21 @@ class Caller:
         token = json.loads(body).get("refresh_token")
         if token:
             self.body = json.dumps({"refresh_token": token}).encode()
+
+
+def callers(app, fx):
+    """Scenario name -> Caller, each scenario in its own check mode."""
+    return {name: Caller(app, *spec, mode=MODES.get(name))
+            for name, spec in requests_for(app, fx).items()}
+
+
+def _in_mode(mode, fn):
+    """fn, called in the current request context with the check mode forced to `mode`."""
+    def call():
+        request.environ["lab.check_mode"] = mode
+        request.environ.pop("lab.view", None)
+        return fn()
+    return call
 
 
 def summary(seconds):
@@ -123,17 +147,23 @@ def steps(app, fx, n=300):
     key = session_store.key(fx["sid"])
     cookie = f"{cfg['SESSION_COOKIE_NAME']}={fx['sid']}"
     iface = app.session_interface
+    ask, local = "ask-redis", "local-view"
     with app.test_request_context("/api/session/me", headers={"Cookie": cookie}):
-        return _interleaved({
+        fns = {
             "redis_get": lambda: bare.get(key),
             "jwt_decode": lambda: jwt.decode(fx["access"], signer.verify,
                                              algorithms=[signer.alg],
                                              audience=cfg["JWT_AUDIENCE"]),
-            "verify_access": lambda: token_verify.verify_access(fx["access"]),
+            "verify_access": _in_mode(ask, lambda: token_verify.verify_access(fx["access"])),
             "revocation_check": lambda: token_store.is_revoked({"jti": "probe",
                                                                 "fam": fx["fam"]}),
-            "open_session": lambda: iface.open_session(app, request),
-        }, n)
+            "open_session": _in_mode(ask, lambda: iface.open_session(app, request)),
+        }
+        if app.extensions.get("lab_view") is not None:
+            fns["verify_access_view"] = _in_mode(
+                local, lambda: token_verify.verify_access(fx["access"]))
+            fns["open_session_view"] = _in_mode(local, lambda: iface.open_session(app, request))
+        return _interleaved(fns, n)
 
 
 def strategies(app, fx, n=200):
@@ -145,15 +175,22 @@ def strategies(app, fx, n=200):
     claims = jwt.decode(fx["access"], signer.verify, algorithms=[signer.alg],
                         audience=cfg["JWT_AUDIENCE"])
     deny = token_store.keys_for(claims)[1:]
+    view = app.extensions.get("lab_view")
+    view = view if view is not None and view.up else None
     with app.test_request_context("/api/jwt/me"):
-        timings = _interleaved({s: (lambda s=s: revocation.check(claims, deny, s))
-                                for s in revocation.STRATEGIES}, n)
+        # Each strategy twice: asking Redis every time, and from the local view.
+        fns = {s: (lambda s=s: revocation.check(claims, deny, s, view=False))
+               for s in revocation.STRATEGIES}
+        if view is not None:
+            fns.update({f"{s}@view": (lambda s=s: revocation.check(claims, deny, s, view=view))
+                        for s in revocation.STRATEGIES})
+        timings = _interleaved(fns, n)
         trips = {}
-        for s in revocation.STRATEGIES:
+        for name in fns:
             request.environ["lab.trace"] = []
-            revocation.check(claims, deny, s)
-            trips[s] = sum(1 for name, *_rest in request.environ["lab.trace"]
-                           if name.startswith("redis-"))
+            fns[name]()
+            trips[name] = sum(1 for step, *_rest in request.environ["lab.trace"]
+                              if step.startswith("redis-"))
     client = app.extensions["lab_redis"]
     made_up = secrets.token_hex(16)
     rows = revocation.markers(f"cost-probe-{made_up}", made_up, made_up,
@@ -165,5 +202,8 @@ def strategies(app, fx, n=200):
             sizes[strategy] += client.memory_usage(key) or 0
     finally:
         client.delete(*[key for _s, key, _v, _t in rows])
-    return {s: dict(timings[s], round_trips=trips[s], redis_bytes=sizes[s])
+    return {s: dict(timings[s], round_trips=trips[s], redis_bytes=sizes[s],
+                    view={"median_us": timings[f"{s}@view"]["median_us"],
+                          "p99_us": timings[f"{s}@view"]["p99_us"],
+                          "round_trips": trips[f"{s}@view"]} if view is not None else None)
             for s in revocation.STRATEGIES}

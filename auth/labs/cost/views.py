@@ -5,10 +5,11 @@ import logging
 import os
 
 from flask import (Blueprint, abort, current_app, jsonify, make_response, render_template,
-                   request, url_for)
+                   request, session, url_for)
 from flask_babel import gettext as _
 
-from ...core.errors import json_error
+from ...core import checkmode, users
+from ...core.errors import json_body, json_error
 from ...tokens.keys import ring
 from . import chart as cost_chart, live as cost_live, takeaway as cost_takeaway
 
@@ -136,6 +137,38 @@ def run():
 def run_status():
     """The live run in progress (with how far it got), or the last one that finished."""
     return _no_store(jsonify(cost_live.status()))
+
+
+@bp.get("/api/cost/check-mode")
+def check_mode():
+    """How credentials are checked now (the switch), and this process's local view: whether its
+    link to Redis is up, how many keys it holds, hits, misses, invalidations Redis sent."""
+    view = current_app.extensions.get("lab_view")
+    return _no_store(jsonify({"mode": checkmode.current(), "modes": list(checkmode.MODES),
+                              "view": view.describe() if view is not None else None}))
+
+
+@bp.post("/api/cost/check-mode")
+def set_check_mode():
+    """Switch every process between "ask-redis" and "local-view" ({"mode": ...}). A switch the
+    whole class shares: from the machine the lab runs on, or by an administrator."""
+    if not _may_switch():
+        return json_error(403, "forbidden", _("Only the instructor (on the machine the lab runs "
+                                               "on) or an administrator may switch this."))
+    mode = json_body("mode")["mode"]
+    if mode not in checkmode.MODES:
+        return json_error(400, "invalid_request", _("mode must be one of: %(modes)s.",
+                                                    modes=", ".join(checkmode.MODES)))
+    checkmode.choose(mode)
+    return check_mode()
+
+
+def _may_switch():
+    if request.remote_addr in ("127.0.0.1", "::1"):
+        return True
+    user = session.get("user")
+    record = users.get(user.get("id")) if isinstance(user, dict) else None
+    return bool(record and record.get("role") == "admin")
 
 
 def _no_store(response):

@@ -13,6 +13,7 @@ from flask import Flask
 
 from auth import config, labs, pages, session, tokens
 from auth.attacker import create_attacker_app
+from auth.labs import guide
 from auth.labs.classroom import asvs
 from auth.core import checkmode, errors, i18n, limits, redis_conn, server, trace, users
 from auth.core.extensions import csrf
@@ -23,7 +24,7 @@ from auth.tokens import keys as token_keys, revocation, store as token_store
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 # Every blueprint of the app: the pages around both flows, the two flows, then the labs.
-FEATURES = [pages.FEATURE, session.FEATURE, tokens.FEATURE, *labs.LABS]
+FEATURES = [pages.FEATURE, session.FEATURE, tokens.FEATURE, *labs.LABS, guide.FEATURE]
 
 
 def create_app(test_config=None):
@@ -60,6 +61,8 @@ def create_app(test_config=None):
     i18n.init_app(app)
     app.before_request(refuse_cross_site)  # Fetch Metadata: no cross-site changes
     csrf.init_app(app)
+    # Every lab's guided steps, by slug, from the features' declarations (auth/labs/guide/).
+    app.extensions["guides"] = guide.collect(FEATURES)
     for feature in FEATURES:
         app.register_blueprint(feature.blueprint)
         if feature.csrf_exempt:

@@ -38,15 +38,15 @@ def tab(browser):
     assert not errors
 
 
-def run_step(page, step):
-    """Click a guided step; return its state once the server's record has filled it in."""
+def run_step(page, step, lab="csrf"):
+    """Click a guided step's "Show me"; return its state once the server's verdict is painted."""
     with page.context.expect_page() as popup:
-        page.click(f"[data-run='{step}']")
+        page.click(f"#step-{lab}-{step} [data-guide-run]")
     attacker = popup.value
-    page.wait_for_function(f"() => document.getElementById('step-{step}').dataset.state !== ''",
-                           timeout=20000)
+    page.wait_for_function(
+        f"() => document.getElementById('step-{lab}-{step}').dataset.state !== ''", timeout=20000)
     attacker.close()
-    li = page.locator(f"#step-{step}")
+    li = page.locator(f"#step-{lab}-{step}")
     return li.get_attribute("data-state"), li.get_attribute("data-outcome"), li.inner_text()
 
 
@@ -119,30 +119,29 @@ def click_with_popup(page, selector):
     return popup.value
 
 
+def show_me(page, lab, step, popup=True):
+    """Click a step's "Show me" (closing the attacker's tab it opens); wait for the verdict the
+    page paints from the server's answer; return the step's state."""
+    selector = f"#step-{lab}-{step} [data-guide-run]"
+    other = click_with_popup(page, selector) if popup else page.click(selector)
+    page.wait_for_function(
+        f"() => document.getElementById('step-{lab}-{step}').dataset.state !== ''", timeout=30000)
+    if other:
+        other.close()
+    print(step, page.inner_text(f"#step-{lab}-{step}").replace("\n", " | "))
+    return page.get_attribute(f"#step-{lab}-{step}", "data-state")
+
+
 def test_fixation_and_login_csrf_real_refuses_weak_falls(sites, tab):
     lab, _port = sites
     tab.goto(f"{lab}/attacks/fixation")
-    for step in ("plant", "login", "try", "lcsrf-weak"):
-        other = click_with_popup(tab, f"[data-run='{step}']") if step != "login" else None
-        if step == "login":
-            tab.click("[data-run='login']")
-        tab.wait_for_function(f"() => document.getElementById('step-{step}').dataset.state !== ''",
-                              timeout=20000)
-        if other:
-            other.close()
-        print(step, tab.inner_text(f"#step-{step}").replace("\n", " | "))
-        assert tab.get_attribute(f"#step-{step}", "data-state") == "ok", step
+    for step in ("plant", "login", "try", "lcsrf-weak", "lcsrf-real"):
+        assert show_me(tab, "fixation", step, popup=step != "login") == "ok", step
     assert tab.get_attribute("#try-real", "data-state") == "refused"
     assert tab.get_attribute("#try-weak", "data-state") == "accepted"
-    attacker = click_with_popup(tab, "[data-run='lcsrf-real']")
-    attacker.wait_for_load_state()
-    attacker.wait_for_function("() => document.title.startsWith('403')")
-    attacker.close()
-    tab.click("#lcsrf-check")
-    tab.wait_for_function("() => document.getElementById('step-lcsrf-real').dataset.state !== ''")
-    print(tab.inner_text("#step-lcsrf-real"))
-    assert tab.get_attribute("#step-lcsrf-real", "data-state") == "ok"
+    # The real session is still alice's (the login step), not the attacker's bob.
     assert "alice" in tab.inner_text("#lcsrf-real-verdict")
+    assert tab.inner_text("#guide-fixation .guide-count") == "5 / 5 steps"
 
 
 def test_csrf_free_play_cookie_without_samesite(sites, tab):
@@ -190,3 +189,57 @@ def test_csrf_img_vector_cross_site_and_same_site(sites, tab):
     assert "cross-site" in oldest.inner_text() and "SameSite=Lax" in oldest.inner_text()
     assert newest.get_attribute("data-outcome") == "changed"
     assert "same-site" in newest.inner_text()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ko-KR"])
+def test_csrf_show_me_paints_the_servers_verdict_and_reset_clears_it(sites, browser, app, locale):
+    """ "Show me" on one CSRF step: the attack runs for real, the step turns green from the
+    server's verdict (GET /api/guide/csrf), in the page's language; "Reset this lab" forgets it,
+    server-side too."""
+    from flask_babel import gettext
+
+    lab, _port = sites
+    context = browser.new_context(locale=locale, viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{lab}/attacks/csrf")
+        lang = locale[:2]
+        assert page.get_attribute("html", "lang") == lang
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            recorded = gettext("✓ The server recorded it at {t}").split("{t}")[0]
+            lax_will = gettext("What will happen: SameSite=Lax, no token: the cross-site form "
+                               "POST arrives without the cookie, so it is refused.")
+        assert page.inner_text("#step-csrf-lax .will") == lax_will
+        assert page.is_hidden("#step-csrf-lax .why")
+        assert run_step(page, "lax")[:2] == ("ok", "no_cookie")
+        assert page.inner_text("#step-csrf-lax .verdict").startswith(recorded)
+        assert page.is_visible("#step-csrf-lax .why")
+        api = page.evaluate("""async () => (await (await fetch('/api/guide/csrf',
+            {headers: {'X-Lab-Guide': localStorage.getItem('lab.guide')}})).json())""")
+        assert {s["id"]: s["state"] for s in api["steps"]}["lax"] == "ok"
+        assert page.inner_text("#guide-csrf .guide-count").startswith("1")
+        page.click("#guide-csrf [data-guide-reset]")
+        page.wait_for_function(
+            "() => document.getElementById('step-csrf-lax').dataset.state === ''")
+        assert page.inner_text("#step-csrf-lax [data-record]") == ""
+        assert page.inner_text("#guide-csrf .guide-count").startswith("0")
+        assert app.extensions["lab_redis"].keys("attacks:csrf:*") == []
+    finally:
+        context.close()
+    assert not errors
+
+
+def test_xss_show_me_runs_the_row_and_the_server_judges_it(sites, tab):
+    lab, _port = sites
+    tab.goto(f"{lab}/attacks/xss")
+    tab.check("#csp")  # Show me sets the switches the step needs
+    tab.click("#step-xss-cookie [data-guide-run]")
+    tab.wait_for_function("() => document.getElementById('step-xss-cookie').dataset.state !== ''",
+                          timeout=60000)
+    print(tab.inner_text("#step-xss-cookie"))
+    assert tab.get_attribute("#step-xss-cookie", "data-state") == "ok"
+    assert not tab.is_checked("#csp") and tab.is_checked("#vulnerable")
+    results = tab.locator("[data-xss-result=cookie] li")
+    assert [results.nth(i).get_attribute("data-result") for i in range(3)] == ["no", "no", "yes"]

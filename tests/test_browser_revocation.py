@@ -64,9 +64,12 @@ def test_lab_page_runs_every_step(browser, live_server, strategy, jwt_state):
         page.check(f"input[name=strategy][value='{strategy}']")
         page.click("#strategy-switch")
         page.wait_for_function("() => document.getElementById('strategy-status').textContent.length > 0")
-        for step in ("login", "revoke", "next", "promote", "demote", "stale"):
-            page.click(f"[data-run={step}]")
-            page.wait_for_function(f"() => document.querySelector('[data-run={step}]').closest('.step').dataset.state !== ''")
+        # Each step's "Show me"; its green comes from the server's record of the requests.
+        for lab, step in (("revocation", "login"), ("revocation", "revoke"), ("revocation", "next"),
+                          ("stale-claims", "promote"), ("stale-claims", "demote"),
+                          ("stale-claims", "stale")):
+            page.click(f"#step-{lab}-{step} [data-guide-run]")
+            page.wait_for_function(f"() => document.getElementById('step-{lab}-{step}').dataset.state !== ''")
         states = page.eval_on_selector_all(".step", "els => els.map(e => e.dataset.state)")
         assert states == ["ok"] * 6
         assert page.get_attribute("#next-session", "data-state") == "refused"
@@ -83,6 +86,13 @@ def test_lab_page_runs_every_step(browser, live_server, strategy, jwt_state):
         assert page.inner_text("#stale-claim mark") == '"role": "admin"'
         # Nothing overflows sideways at 1024x768.
         assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+        # "Reset this lab" (from this machine): the steps are cleared on the server, the panels
+        # on the page, and the strategy is back to the configured one; the other guide stays.
+        page.click("#guide-revocation [data-guide-reset]")
+        page.wait_for_function("() => [...document.querySelectorAll('#guide-revocation li.step')].every(e => e.dataset.state === '')")
+        assert page.inner_text("#next-session") == "" and page.inner_text("#login-verdict") == ""
+        page.wait_for_function("() => document.querySelector('input[name=strategy]:checked')?.value === 'denylist'")
+        assert page.eval_on_selector_all("#guide-stale-claims li.step", "els => els.map(e => e.dataset.state)") == ["ok"] * 3
         assert not errors
     finally:
         page.context.close()

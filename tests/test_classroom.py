@@ -61,7 +61,12 @@ def test_class_progress_follows_the_servers_answers(app):
     student = app.test_client()
     body = join(student)
     name, password = body["user"]["username"], body["password"]
-    assert session_login(student, name, password).status_code == 303
+    # The student's browser sends the ticket /api/join gave it: a lab_guide field on the login
+    # form (guide.js), the X-Lab-Guide header on every call (wire.js).
+    assert student.post("/session/login", data={
+        "username": name, "password": password, "csrf_token": csrf_token(student),
+        "lab_guide": body["ticket"]}).status_code == 303
+    student.environ_base["HTTP_X_LAB_GUIDE"] = body["ticket"]
     pair = jwt_login(student, name, password)
     wrong = student.post("/api/jwt/refresh", json={"refresh_token": "not-a-token"})
     assert wrong.status_code == 400  # a failed refresh is no step done
@@ -77,7 +82,7 @@ def test_class_progress_follows_the_servers_answers(app):
 
 
 def test_only_students_on_the_roster_are_tracked(app, r):
-    session_login(app.test_client())  # alice never joined the class
+    session_login(app.test_client())  # alice never joined the class (and holds no ticket)
     assert not r.exists("class:progress:alice")
 
 
@@ -151,7 +156,11 @@ def test_presenter_mode_at_1024x768(browser, live_server):
         page.keyboard.press("ArrowRight")
         page.keyboard.press("ArrowRight")
         current = page.eval_on_selector_all(".presenter-current", "els => els.map(e => e.id)")
-        assert current == ["step-revoke"]
+        assert current == ["step-revocation-revoke"]
+        # Enter runs the current step's "Show me" (here: the first step, alice's login).
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('step-revocation-login').dataset.state === 'ok'")
     finally:
         page.context.close()
 
@@ -191,3 +200,50 @@ def test_har_export_is_valid_and_redacted(browser, live_server):
         assert signature in json.dumps(raw) and "UNREDACTED" in raw["log"]["comment"]
     finally:
         page.context.close()
+
+
+def test_class_view_updates_live_as_a_student_completes_steps(browser, live_server):
+    """The instructor's /class in one browser, a student who joined via /join in another: the
+    student's JWT login turns the class view's cell green without a reload."""
+    teacher = browser.new_context(locale="en-US", viewport={"width": 1024, "height": 768}).new_page()
+    student = browser.new_context(locale="ko-KR").new_page()
+    try:
+        teacher.goto(f"{live_server}/session/login?next=/class")
+        teacher.fill("input[name=username]", "admin")
+        teacher.fill("input[name=password]", "admin123")
+        teacher.click("form button[type=submit]")
+        teacher.wait_for_url("**/class")
+        teacher.wait_for_selector("#class-rows td")
+        teacher.evaluate("() => { window.sameLoad = true; }")  # gone if the page reloads
+
+        student.goto(f"{live_server}/join")
+        student.click("#join-button")
+        student.wait_for_selector("#join-result:not([hidden])")
+        name = student.inner_text("#join-name")
+        password = student.inner_text("#join-password")
+        assert student.evaluate("() => localStorage.getItem('lab.guide')")  # the ticket, kept
+        cell = f"tr[data-student='{name}'] td[data-lab=jwt]"
+        teacher.wait_for_selector(cell)
+        assert teacher.inner_text(f"{cell} .count") == "0/5"
+
+        student.goto(f"{live_server}/jwt/")
+        student.fill("#jwt-login input[name=username]", name)
+        student.fill("#jwt-login input[name=password]", password)
+        student.click("#jwt-login button[type=submit]")
+        student.wait_for_function("() => document.getElementById('me').textContent.includes('200')")
+        # The bearer calls carry no cookie: the ticket travelled in X-Lab-Guide.
+        teacher.wait_for_function(
+            "sel => document.querySelector(sel + ' .count')?.textContent === '2/5'", arg=cell)
+        assert teacher.evaluate("() => window.sameLoad === true")
+        # Open the cell: the steps themselves, the first two ticked; it stays open across polls.
+        teacher.click(f"{cell} summary")
+        states = teacher.eval_on_selector_all(f"{cell} li", "els => els.map(e => e.dataset.state)")
+        assert states == ["ok", "ok", "", "", ""]
+        # Mark the row, and wait for the next poll to redraw the table (the mark is gone).
+        teacher.evaluate("sel => { document.querySelector(sel).closest('tr').dataset.old = '1'; }", cell)
+        teacher.wait_for_function("() => !document.querySelector('tr[data-old]')")
+        assert teacher.locator(f"{cell} details[open]").count() == 1
+        assert teacher.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    finally:
+        teacher.context.close()
+        student.context.close()

@@ -97,7 +97,8 @@ def login_csrf():
     """Auto-submits the attacker's own credentials to a login form of the lab."""
     run = request.args.get("run", "")
     target = request.args.get("target", "weak")
+    # The real login ignores ?run=; the fixation lab files the real login's answer under it.
     action = (f"{lab_origin()}/attacks/fixation/weak/login?run={run}" if target == "weak"
-              else f"{lab_origin()}/session/login")
+              else f"{lab_origin()}/session/login?run={run}")
     return _page("attacker/login_csrf.html", run=run, target=target, action=action,
                  auto=request.args.get("auto") == "1")

@@ -1,8 +1,10 @@
-// The CSRF lab. Each step starts a run (the victim's cookies, set by the server with that step's
-// SameSite), opens the attacker's page, then polls the server's record of what the LAB TARGET
-// received. Green or red comes from that record only, never from the attacker's page.
+// The CSRF lab. Each guided step starts a run (the victim's cookies, set by the server with that
+// step's SameSite), opens the attacker's page, then polls the server's record of what the LAB
+// TARGET received. Green or red is the server's verdict on that record (auth/labs/attacks/guide.py,
+// painted by guide.js), never the attacker's page's or this script's.
 import { $, T, fmt, status } from "./lab.js";
 import { recordNavigation, wireFetch } from "./wire.js";
+import { action, refresh } from "./guide.js";
 
 const STEPS = JSON.parse($("csrf-steps").textContent);
 const COOKIE = { session: "lab_csrf_session", "jwt-cookie": "lab_csrf_jwt", bearer: null };
@@ -86,50 +88,63 @@ function showRecord(box, rec, expect) {
     el.textContent = text;
     box.append(el);
   };
-  p("verdict", T.outcome[rec.outcome] ?? rec.outcome);
+  p("outcome", T.outcome[rec.outcome] ?? rec.outcome);
   p("facts-line", factsLine(rec));
-  p("why", browserSays(rec));
+  p("browser-says", browserSays(rec));
   if (expect && rec.outcome !== expect) p("note", fmt(T.expected, { outcome: T.outcome[expect] }));
 }
 
-for (const button of document.querySelectorAll("[data-run]")) {
-  const step = STEPS.find((s) => s.id === button.dataset.run);
-  const li = $(`step-${step.id}`);
+// "Show me" of a guided step (static/js/guide.js runs it, then paints the step from the
+// server's verdict): a run with the step's switches, the attacker's page, the record.
+async function runStep(step) {
+  const li = $(`step-csrf-${step.id}`);
   const box = li.querySelector("[data-record]");
-  button.addEventListener("click", async () => {
-    // Open the tab now, inside the click (pop-up blockers allow that), and point it at the
-    // attacker once the victim's cookies are set.
-    const tab = window.open("about:blank", `attacker-${step.id}`);
-    button.disabled = true;
-    li.dataset.state = "";
-    try {
-      const { res, data } = await startRun(step.settings);
-      if (!res.ok) { box.textContent = fmt(T.error, { status: res.status, ...data }); if (tab) tab.close(); return; }
-      const url = attackerUrl(data.attacker[step.origin], data.run, step.column, step.vector, true);
-      li.dataset.run = data.run;
-      if (tab) tab.location.href = url; else window.open(url, `attacker-${step.id}`);
-      box.textContent = T.waiting;
-      await poll(data.run, {
-        until: (d) => d.records.length > 0,
-        onRecords: (d) => {
-          const rec = d.records[0];
-          if (!rec) return;
-          li.dataset.state = rec.outcome === step.expect ? "ok" : "bad";
-          li.dataset.outcome = rec.outcome;
-          showRecord(box, rec, step.expect);
-        },
-      });
-    } finally {
-      button.disabled = false;
-    }
+  // Open the tab now, inside the click (pop-up blockers allow that), and point it at the
+  // attacker once the victim's cookies are set.
+  const tab = window.open("about:blank", `attacker-${step.id}`);
+  const { res, data } = await startRun(step.settings);
+  if (!res.ok) {
+    if (tab) tab.close();
+    throw new Error(fmt(T.error, { status: res.status, ...data }));
+  }
+  const url = attackerUrl(data.attacker[step.origin], data.run, step.column, step.vector, true);
+  li.dataset.run = data.run;
+  if (tab) tab.location.href = url; else window.open(url, `attacker-${step.id}`);
+  box.textContent = T.waiting;
+  // The quiet polls and the settling request carry the guide ticket (cookie, then header):
+  // the server judges the step from the record each of them reads.
+  await poll(data.run, {
+    until: (d) => d.records.length > 0,
+    onRecords: (d) => {
+      const rec = d.records[0];
+      if (!rec) return;
+      li.dataset.outcome = rec.outcome;
+      showRecord(box, rec, step.expect);
+    },
   });
 }
 
-for (const el of document.querySelectorAll("[data-will]")) el.textContent = T.will[el.dataset.will];
+for (const step of STEPS) action("csrf", step.id, () => runStep(step));
+
+document.addEventListener("guide:reset", (event) => {
+  if (event.detail.lab !== "csrf") return;
+  // The server forgot every run: the records shown here are gone with them.
+  for (const box of document.querySelectorAll("[data-record]")) box.replaceChildren();
+  for (const li of document.querySelectorAll("li.step[data-outcome]")) delete li.dataset.outcome;
+  freePolling += 1;
+  free = null;
+  $("free-rows").replaceChildren();
+  $("free-links").hidden = true;
+  $("free-status").textContent = "";
+});
 
 // --- Free play ---------------------------------------------------------------------------------
 
+let freeSeen = 0;
 function renderFree(d) {
+  // A free-play attack with a guided step's switches, vector and attacker completes that step:
+  // the poll that read the record carried the ticket, so ask the server for the verdicts again.
+  if (d.records.length !== freeSeen) { freeSeen = d.records.length; refresh("csrf"); }
   const body = $("free-rows");
   body.replaceChildren();
   for (const rec of [...d.records].reverse()) {

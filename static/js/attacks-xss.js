@@ -4,6 +4,7 @@
 // it?), the lab's action endpoint (did the genuine credential arrive?), the CSP reports.
 import { $, T, fmt, status } from "./lab.js";
 import { recordNavigation, wireFetch } from "./wire.js";
+import { action } from "./guide.js";
 
 const PAYLOADS = ["steal", "mint", "ride"];
 const WAIT_MS = 8000; // how long a payload gets to report before the cell says "no answer"
@@ -70,12 +71,16 @@ async function runRow(store) {
     cell.dataset.result = found ? found.result : "no";
     cell.textContent = found ? found.text : T.silent;
   }
+  // Every payload had its time: the server now judges the row's step from what arrived (a
+  // payload that never answered counts as "no", if the victim page was served at all).
+  await wireFetch(`/api/attacks/xss/runs/${data.run}?final=1`);
   status("xss-status", fmt(T.done, { store }));
+  return row;
 }
 
 let busy = false;
 async function guarded(fn) {
-  if (busy) return;
+  if (busy) throw new Error(T.busy);
   busy = true;
   for (const b of document.querySelectorAll("button")) b.disabled = true;
   try { await fn(); } finally {
@@ -84,10 +89,42 @@ async function guarded(fn) {
   }
 }
 
-for (const b of document.querySelectorAll("[data-row]")) b.addEventListener("click", () => guarded(() => runRow(b.dataset.row)));
-$("run-all").addEventListener("click", () => guarded(async () => {
+const quiet = (promise) => promise.catch(() => {}); // a click while a row runs does nothing
+for (const b of document.querySelectorAll("[data-row]")) b.addEventListener("click", () => quiet(guarded(() => runRow(b.dataset.row))));
+$("run-all").addEventListener("click", () => quiet(guarded(async () => {
   for (const b of document.querySelectorAll("[data-row]")) await runRow(b.dataset.row);
-}));
+})));
+
+// "Show me" of a guided step: the step's switches, its row, and the row's three answers
+// copied under the step (the step's green or red is the server's verdict, painted by guide.js).
+const SETUPS = JSON.parse($("xss-setups").textContent);
+for (const [id, setup] of Object.entries(SETUPS)) {
+  action("xss", id, () => guarded(async () => {
+    $("csp").checked = setup.csp;
+    $("vulnerable").checked = setup.vulnerable;
+    const row = await runRow(setup.store);
+    if (!row) return;
+    const list = document.querySelector(`[data-xss-result="${id}"]`);
+    list.replaceChildren(...PAYLOADS.map((kind) => {
+      const cell = row.querySelector(`[data-cell="${kind}"]`);
+      const li = document.createElement("li");
+      li.dataset.result = cell.dataset.result;
+      li.textContent = `${T.cells[kind]}: ${cell.textContent}`;
+      return li;
+    }));
+  }));
+}
+
+document.addEventListener("guide:reset", (event) => {
+  if (event.detail.lab !== "xss") return;
+  // The server forgot the runs and what reached the attacker: clear what this page shows of them.
+  forgetEarlierRows();
+  for (const cell of document.querySelectorAll("[data-cell]")) { cell.dataset.result = ""; cell.textContent = ""; }
+  for (const list of document.querySelectorAll("[data-xss-result]")) list.replaceChildren();
+  $("collector-line").hidden = true;
+  $("victim-frame").removeAttribute("src");
+  $("injection").textContent = "";
+});
 for (const el of document.querySelectorAll("[data-store-desc]")) el.textContent = T.store[el.dataset.storeDesc];
 if (location.hostname !== "localhost") { $("where-bad").hidden = false; $("where-ok").hidden = true; }
 recordNavigation();

@@ -2,6 +2,7 @@
 // After every step (login, call, logout, replay) both columns, the status line and the call
 // results are redrawn from what the server answered then, never from what the page expects.
 import { setVerdict, tick as tickClaims } from "./claims.js";
+import { action } from "./guide.js";
 import { decodeJwt } from "./jwtdecode.js";
 import { $, T, clock, fmt, status } from "./lab.js";
 import { summarize } from "./servertiming.js";
@@ -197,9 +198,8 @@ function tick() {
 }
 
 // --- The buttons -------------------------------------------------------------------------------
-$("both-login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
+async function loginBoth() {
+  const form = new FormData($("both-login"));
   const creds = { username: form.get("username"), password: form.get("password") };
   // A new login: the old credentials of the last logout no longer apply.
   oldSessionId = oldAccessToken = null;
@@ -221,17 +221,20 @@ $("both-login").addEventListener("submit", async (event) => {
   const failed = s.res.ok && j.res.ok ? ""
     : fmt(T.login_failed, { session: said(s.res, s.data), jwt: said(j.res, j.data) });
   await redraw({ error: failed });
-});
+}
+$("both-login").addEventListener("submit", (event) => { event.preventDefault(); loginBoth(); });
 
-$("s-call").addEventListener("click", () => redraw({ jwt: false }));
+const callSession = () => redraw({ jwt: false });
+$("s-call").addEventListener("click", callSession);
 
-$("j-call").addEventListener("click", async () => {
+async function callJwtNow() {
   const { access_token } = store.load();
   if (access_token) return redraw({ session: false });
   await callJwt(null); // no token: the server's answer to a request without one
-});
+}
+$("j-call").addEventListener("click", callJwtNow);
 
-$("s-logout").addEventListener("click", async () => {
+async function logoutSession() {
   const { res, data, entry } = await wireFetch("/session/logout", { method: "POST", headers: { "X-CSRFToken": csrf } });
   if (res.ok) {
     oldSessionId = data.old_session_id;
@@ -240,9 +243,10 @@ $("s-logout").addEventListener("click", async () => {
   } else fill("s-after", [said(res, data)]);
   $("s-after").className = "result";
   await redraw({ jwt: false });
-});
+}
+$("s-logout").addEventListener("click", logoutSession);
 
-$("s-replay").addEventListener("click", async () => {
+async function replaySession() {
   // Put the dead id back into the browser's cookie jar and send it: a real replay.
   document.cookie = `${T.cookie_name}=${oldSessionId}; path=/; SameSite=Lax`;
   const { res, data, entry } = await wireFetch("/api/session/me");
@@ -250,9 +254,10 @@ $("s-replay").addEventListener("click", async () => {
   fill("s-trace", [traced(entry)]);
   fill("s-after", [fmt(T.replay_result, { sent: `Cookie: ${entry.cookieSeen || "—"}`, answer: said(res, data) })]);
   $("s-after").className = `result ${res.ok ? "ok" : "bad"}`;
-});
+}
+$("s-replay").addEventListener("click", replaySession);
 
-$("j-logout").addEventListener("click", async () => {
+async function logoutJwt() {
   const tokens = store.load();
   if (!tokens.access_token) return redraw({ session: false });
   const { res, data, entry } = await wireFetch("/api/jwt/logout", {
@@ -267,9 +272,10 @@ $("j-logout").addEventListener("click", async () => {
   } else fill("j-after", [said(res, data)]);
   $("j-after").className = "result";
   await redraw({ session: false });
-});
+}
+$("j-logout").addEventListener("click", logoutJwt);
 
-$("j-replay").addEventListener("click", async () => {
+async function replayJwt() {
   const { res, data, entry } = await wireFetch("/api/jwt/me", {
     headers: { Authorization: `Bearer ${oldAccessToken}` }, credentials: "omit",
   });
@@ -277,6 +283,34 @@ $("j-replay").addEventListener("click", async () => {
   fill("j-trace", [traced(entry)]);
   fill("j-after", [fmt(T.replay_result, { sent: `Authorization: Bearer ${oldAccessToken.slice(0, 16)}…`, answer: said(res, data) })]);
   $("j-after").className = `result ${res.ok ? "ok" : "bad"}`;
+}
+$("j-replay").addEventListener("click", replayJwt);
+
+// --- Guided steps (auth/labs/compare/guide.py): "Show me" runs the same handlers as the buttons.
+// A step whose button is still disabled (e.g. a replay before any logout) first runs the step
+// before it, as a learner would.
+const loggedIn = () => Boolean(state.session.user && state.jwt.held);
+action("compare", "login-both", loginBoth);
+action("compare", "me-both", async () => {
+  if (!loggedIn()) await loginBoth();
+  await callSession();
+  await callJwtNow();
+});
+action("compare", "session-logout", async () => {
+  if (!state.session.user) await loginBoth();
+  await logoutSession();
+});
+action("compare", "session-replay", async () => {
+  if (!oldSessionId || state.session.user) { if (!state.session.user) await loginBoth(); await logoutSession(); }
+  await replaySession();
+});
+action("compare", "jwt-logout", async () => {
+  if (!state.jwt.held) await loginBoth();
+  await logoutJwt();
+});
+action("compare", "jwt-replay", async () => {
+  if (!oldAccessToken) { if (!state.jwt.held) await loginBoth(); await logoutJwt(); }
+  await replayJwt();
 });
 
 $("storage").value = store.location();

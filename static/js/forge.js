@@ -1,6 +1,7 @@
 // The Forge tab of the inspector: edit a header and payload, forge a token (on the server, so it
 // works on any origin), and send it to the naive verifier (with the flaws ticked) and to the real
 // one at once. Each verdict, its decision path and the admin door's answer come from the server.
+import { action } from "./guide.js";
 import { $, fmt } from "./lab.js";
 import { wireFetch } from "./wire.js";
 
@@ -40,13 +41,14 @@ function startFrom(token) {
   $("forge-start-status").textContent = T.started;
 }
 
-$("forge-from-login").addEventListener("click", async () => {
+async function startFromLogin() {
   const { res, data } = await wireFetch("/api/jwt/login", {
     method: "POST", json: { username: "alice", password: "alice123" }, credentials: "omit",
   });
   if (!res.ok) return $("forge-start-status").textContent = fmt(T.failed, { status: res.status });
   startFrom(data.access_token);
-});
+}
+$("forge-from-login").addEventListener("click", startFromLogin);
 
 $("forge-from-inspector").addEventListener("click", () => {
   const token = $("token").value.trim();
@@ -74,7 +76,7 @@ function parsed(id, part) {
   try { return JSON.parse(text); } catch { throw new Error(fmt(T.bad_json, { part })); }
 }
 
-$("forge-make").addEventListener("click", async () => {
+async function makeToken() {
   const recipe = document.querySelector("input[name=recipe]:checked").value;
   let header;
   let payload;
@@ -93,7 +95,8 @@ $("forge-make").addEventListener("click", async () => {
   if (!res.ok) return $("forge-status").textContent = data?.message ?? fmt(T.failed, { status: res.status });
   $("forge-token").value = data.token;
   $("forge-status").textContent = fmt(T.made, { recipe });
-});
+}
+$("forge-make").addEventListener("click", makeToken);
 
 // --- Both verifiers -----------------------------------------------------------------------------
 function show(side, answer, door) {
@@ -120,7 +123,7 @@ async function ask(token, verifier, flaws) {
   return { verdict, door };
 }
 
-$("forge-send").addEventListener("click", async () => {
+async function sendBoth() {
   const token = $("forge-token").value.replace(/\s+/g, "");
   if (!token) return $("forge-status").textContent = T.no_token;
   const flaws = [...document.querySelectorAll("input[name=flaw]:checked")].map((el) => el.value);
@@ -135,4 +138,21 @@ $("forge-send").addEventListener("click", async () => {
     }
     show(side, verdict.data, door);
   }
-});
+}
+$("forge-send").addEventListener("click", sendBoth);
+
+// --- Guided steps (auth/labs/forge/guide.py): "Show me" sets the page's own controls, then runs
+// the same handlers as the buttons: start, forge, send to both verifiers.
+async function scenario(recipe, flaws, options = {}) {
+  showTab("forge");
+  await startFromLogin(); // a fresh token each time: "keep" needs its original signature
+  document.querySelector(`input[name=recipe][value="${recipe}"]`).checked = true;
+  for (const [id, value] of Object.entries(options)) $(id).value = value;
+  for (const box of document.querySelectorAll("input[name=flaw]")) box.checked = flaws.includes(box.value);
+  await makeToken();
+  await sendBoth();
+}
+action("forge", "tamper", () => scenario("keep", []));
+action("forge", "none", () => scenario("none", ["accept-none"], { "opt-casing": "none" }));
+action("forge", "jwk", () => scenario("embed-jwk", ["key-from-jwk"]));
+action("forge", "expired", () => scenario("preset", ["skip-exp"], { "opt-preset": "expired" }));

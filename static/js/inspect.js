@@ -3,6 +3,7 @@
 // live only in these text boxes: this page never writes them to any storage (it only deletes the
 // one-time hand-off the JWT page leaves in sessionStorage, once read).
 import { claimRows, setVerdict, tick } from "./claims.js";
+import { action } from "./guide.js";
 import { $, T, fmt, status } from "./lab.js";
 import { recordNavigation, wireFetch } from "./wire.js";
 
@@ -125,7 +126,7 @@ $("verify-lab").addEventListener("click", () => { useLabKey(true); inspect(); })
 $("restore").addEventListener("click", () => setToken(original));
 
 // Editing re-encodes the payload and keeps the old signature: exactly what a forger can do.
-$("payload-edit").addEventListener("input", () => {
+function reencode() {
   const text = $("payload-edit").value;
   let encoded = text; // a payload that is not JSON (RFC 7515 A.4) is re-encoded as it is
   if (/^\s*[{[]/.test(text)) {
@@ -134,7 +135,8 @@ $("payload-edit").addEventListener("input", () => {
   const [head, , signature = ""] = clean($("token").value).split(".");
   $("token").value = `${head}.${textToBase64url(encoded)}.${signature}`;
   schedule();
-});
+}
+$("payload-edit").addEventListener("input", reencode);
 
 // A one-time hand-off from the JWT page: read it, delete it at once, so it is never kept.
 function takeHandoff() {
@@ -163,6 +165,46 @@ $("load-mine").addEventListener("click", () => {
   const link = Object.assign(document.createElement("a"), { href: el.dataset.jwtPage, textContent: T.jwt_page });
   status("mine-status", "", "error");
   el.replaceChildren(`${T.none_stored} `, link);
+});
+
+// --- Guided steps (auth/labs/inspector/guide.py): "Show me" uses the page's own controls -------
+async function freshToken() {
+  const { res, data } = await wireFetch("/api/jwt/login", {
+    method: "POST", json: { username: "alice", password: "alice123" }, credentials: "omit",
+  });
+  if (!res.ok) throw new Error(`POST /api/jwt/login → ${res.status}`);
+  return data.access_token;
+}
+
+// The untouched token in the box (a fresh one for alice if there is none), payload edits undone.
+async function untouched() {
+  if (!clean($("token").value)) original = await freshToken();
+  $("token").value = original;
+  payloadStale = true;
+}
+
+action("inspector", "decode", async () => {
+  original = await freshToken();
+  $("token").value = original;
+  payloadStale = true;
+  $("key").value = "";
+  useLabKey(false);
+  await inspect();
+});
+action("inspector", "verify-lab", async () => {
+  await untouched();
+  useLabKey(true);
+  await inspect();
+});
+action("inspector", "tamper", async () => {
+  await untouched();
+  useLabKey(true);
+  await inspect(); // fills the payload box from the server's decoding
+  const payload = JSON.parse($("payload-edit").value);
+  payload.role = "admin";
+  $("payload-edit").value = JSON.stringify(payload, null, 2);
+  reencode();
+  await inspect();
 });
 
 takeHandoff(); // the JWT page opened this page with a token to inspect

@@ -3,6 +3,7 @@
 // Every panel follows the server's last answer: a countdown says "valid for" only while the
 // server accepted the token; after a refusal it shows the server's reason.
 import { claimRows, setVerdict, tick, timeRows } from "./claims.js";
+import { action } from "./guide.js";
 import { decodeJwt } from "./jwtdecode.js";
 import { $, T, fmt, status } from "./lab.js";
 import { coordinated, createRefresher } from "./refreshclient.js";
@@ -14,6 +15,7 @@ import { recordNavigation, wireFetch } from "./wire.js";
 // revoked since: the server has not been asked again).
 const verdict = { access: { state: "unconfirmed" }, refresh: { state: "unconfirmed" } };
 let retired = null; // the refresh token the last rotation used up, kept only for the reuse demo
+let loggedOut = null; // the access token the last logout revoked, kept only for the guided step
 
 const said = (res, data) => `${res.status} ${data?.error ?? res.statusText}: ${data?.message ?? ""}`.trim();
 const whereLabel = () => (store.location() === "memory" ? T.memory : store.location());
@@ -98,9 +100,8 @@ function newTokens(data) {
   render();
 }
 
-$("jwt-login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
+async function login(formElement) {
+  const form = new FormData(formElement);
   store.choose(form.get("storage"));
   const { res, data } = await api("/api/jwt/login", {
     body: { username: form.get("username"), password: form.get("password") },
@@ -111,7 +112,8 @@ $("jwt-login").addEventListener("submit", async (event) => {
   status("login-status", fmt(T.logged_in, { where: whereLabel() }));
   status("jwt-status", "");
   await callMe();
-});
+}
+$("jwt-login").addEventListener("submit", (event) => { event.preventDefault(); login(event.target); });
 
 $("storage").addEventListener("change", (e) => { store.choose(e.target.value); render(); });
 $("call-me").addEventListener("click", callMe);
@@ -129,7 +131,7 @@ const refresh = createRefresher({
   request: (refresh_token) => api("/api/jwt/refresh", { body: { refresh_token } }),
 });
 
-$("do-refresh").addEventListener("click", async () => {
+async function doRefresh() {
   const out = await refresh();
   if (out.adopted) return status("jwt-status", T.refreshed_elsewhere);
   if (out.skipped) return status("jwt-status", T.no_token, "error");
@@ -139,12 +141,14 @@ $("do-refresh").addEventListener("click", async () => {
     judge("refresh", "refused", said(res, data));
     status("jwt-status", said(res, data), "error");
   }
-});
+}
+$("do-refresh").addEventListener("click", doRefresh);
 
-$("do-logout").addEventListener("click", async () => {
+async function doLogout() {
   const { access_token, refresh_token } = store.load();
   const { res, data } = await api("/api/jwt/logout", { token: access_token, body: { refresh_token } });
   if (res.ok) {
+    loggedOut = access_token;
     store.clear();
     retired = null;
     status("jwt-status", T.logged_out);
@@ -153,7 +157,8 @@ $("do-logout").addEventListener("click", async () => {
     if (res.status === 401) judge("access", "refused", said(res, data));
     status("jwt-status", said(res, data), "error");
   }
-});
+}
+$("do-logout").addEventListener("click", doLogout);
 
 $("reuse").addEventListener("click", async () => {
   // Present the retired refresh token again: this is what a thief holding a stolen copy does.
@@ -186,6 +191,24 @@ $("forget").addEventListener("click", () => {
   retired = null;
   status("jwt-status", T.forgotten);
   render();
+});
+
+// The guided steps' "Show me" (static/js/guide.js): this page's own controls, as a learner
+// would use them. Verdicts come from the server's record of each request, not from here.
+action("jwt", "login", () => {
+  const form = $("jwt-login");
+  if (!form.elements.username.value) form.elements.username.value = "alice";
+  if (!form.elements.password.value) form.elements.password.value = "alice123";
+  return login(form);
+});
+action("jwt", "me", () => callMe());
+action("jwt", "refresh", () => (store.load().refresh_token ? doRefresh() : status("jwt-status", T.no_token, "error")));
+action("jwt", "logout", () => (store.load().access_token ? doLogout() : status("jwt-status", T.no_token, "error")));
+action("jwt", "refused", async () => {
+  if (!loggedOut) return status("jwt-status", T.no_old_token, "error");
+  const { res, data } = await api("/api/jwt/me", { token: loggedOut });
+  $("me").textContent = `GET /api/jwt/me → ${res.status} ${res.statusText}\n${JSON.stringify(data, null, 2)}`;
+  $("me").classList.toggle("refused", !res.ok);
 });
 
 recordNavigation();

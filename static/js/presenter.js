@@ -1,6 +1,7 @@
 // Presenter mode, for a projector: large type, panels that fold with a click on their title,
 // and the keyboard to walk through a page's steps: → or n (next), ← or p (previous),
-// Enter (run the current step's button). Remembered in localStorage (a preference, no secret).
+// Enter (a guided step's "Show me", else the current step's button). Remembered in
+// localStorage (a preference, no secret).
 const KEY = "lab.presenter";
 const root = document.documentElement;
 const button = document.getElementById("presenter-toggle");
@@ -36,7 +37,10 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "ArrowRight" || event.key === "n") { focusStep(current + 1); event.preventDefault(); }
   else if (event.key === "ArrowLeft" || event.key === "p") { focusStep(current - 1); event.preventDefault(); }
   else if (event.key === "Enter" && current >= 0) {
-    const run = steps()[current]?.querySelector("button:not([disabled])");
+    // A guided step's "Show me" first; else the step's first enabled button.
+    const step = steps()[current];
+    const run = step?.querySelector("[data-guide-run]:not([disabled]):not([hidden])")
+      ?? step?.querySelector("button:not([disabled]):not([hidden])");
     if (run) { run.click(); event.preventDefault(); }
   }
 });

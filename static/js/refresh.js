@@ -2,6 +2,7 @@
 // attacker holding a stolen copy. Part 2: three framed JWT clients (refreshtab.js) told to refresh
 // at the same moment. Every verdict is the server's answer; the keys are read from Redis after
 // every step (GET /api/lab/refresh/family/<fam>).
+import { action } from "./guide.js";
 import { decodeJwt } from "./jwtdecode.js";
 import { $, T, fmt, status } from "./lab.js";
 import { coordinated } from "./refreshclient.js";
@@ -67,7 +68,7 @@ async function afterStep() {
   }
 }
 
-$("victim-login").addEventListener("click", async () => {
+async function victimLogin() {
   const { res, data } = await api("/api/jwt/login", { username: "alice", password: "alice123" });
   log("victim", said("POST /api/jwt/login", res, data), res.ok);
   if (!res.ok) return;
@@ -78,15 +79,17 @@ $("victim-login").addEventListener("click", async () => {
   for (const id of ["steal", "victim-refresh", "both-me"]) $(id).disabled = false;
   $("attacker-refresh").disabled = true;
   await afterStep();
-});
+}
+$("victim-login").addEventListener("click", victimLogin);
 
-$("steal").addEventListener("click", async () => {
+async function steal() {
   attacker.refresh = victim.refresh;
   attacker.access = null;
   log("attacker", fmt(T.stolen, { tail: victim.refresh.slice(-8) }), true);
   $("attacker-refresh").disabled = false;
   await afterStep();
-});
+}
+$("steal").addEventListener("click", steal);
 
 async function refreshAs(who, device) {
   const { res, data } = await api("/api/jwt/refresh", { refresh_token: device.refresh });
@@ -97,22 +100,26 @@ async function refreshAs(who, device) {
 $("attacker-refresh").addEventListener("click", () => refreshAs("attacker", attacker));
 $("victim-refresh").addEventListener("click", () => refreshAs("victim", victim));
 
-$("both-me").addEventListener("click", async () => {
+async function bothMe() {
   for (const [who, device] of [["victim", victim], ["attacker", attacker]]) {
     if (!device.access) continue;
     const { res, data } = await api("/api/jwt/me", undefined, device.access);
     log(who, said("GET /api/jwt/me", res, data), res.ok);
   }
   await afterStep();
-});
+}
+$("both-me").addEventListener("click", bothMe);
 
 // --- Part 2: three tabs ------------------------------------------------------------------------
 const frames = () => [...$("frames").querySelectorAll("iframe")];
 const mode = () => document.querySelector("input[name=mode]:checked").value;
 let pending = null; // {want, answers, resolve}
+let ready = null;   // {count, resolve, promise}: the three frames' "ready" messages
 
 function buildFrames() {
   const src = $("frames").dataset.src;
+  ready = { count: 0 };
+  ready.promise = new Promise((resolve) => { ready.resolve = resolve; });
   $("frames").replaceChildren(...[1, 2, 3].map((n) => Object.assign(document.createElement("iframe"), {
     src: `${src}?tab=${n}&mode=${mode()}`, title: `tab ${n}`, id: `tab-${n}`,
   })));
@@ -122,7 +129,9 @@ function buildFrames() {
 }
 
 window.addEventListener("message", (event) => {
-  if (event.origin !== location.origin || !pending || event.data?.kind !== pending.kind) return;
+  if (event.origin !== location.origin) return;
+  if (event.data?.kind === "ready" && ready && (ready.count += 1) === 3) ready.resolve();
+  if (!pending || event.data?.kind !== pending.kind) return;
   pending.answers.push(event.data);
   if (pending.answers.length === 3) { pending.resolve(pending.answers); pending = null; }
 });
@@ -150,7 +159,7 @@ async function race() {
   summary.dataset.ok = String(ok);
 }
 
-$("race-login").addEventListener("click", async () => {
+async function raceLogin() {
   const { res, data } = await api("/api/jwt/login", { username: "alice", password: "alice123" });
   if (!res.ok) return;
   raceFam = famOf(data.refresh_token);
@@ -159,7 +168,8 @@ $("race-login").addEventListener("click", async () => {
   $("race-go").disabled = false;
   $("race-again").disabled = false;
   await showKeys(raceFam, "race-keys");
-});
+}
+$("race-login").addEventListener("click", raceLogin);
 $("race-go").addEventListener("click", race);
 $("race-again").addEventListener("click", race);
 for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", buildFrames);
@@ -170,7 +180,7 @@ async function showGrace() {
   const { res, data } = await api("/api/lab/refresh/grace");
   if (res.ok) { $("grace-seconds").value = data.grace; status("grace-status", fmt(T.grace_now, { s: data.grace })); }
 }
-$("grace-set").addEventListener("click", async () => {
+async function setGrace() {
   if (!adminToken) {
     const login = await api("/api/jwt/login", { username: "admin", password: "admin123" });
     if (!login.res.ok) return status("grace-status", fmt(T.error, { status: login.res.status, error: login.data?.error, message: login.data?.message }), "error");
@@ -183,7 +193,53 @@ $("grace-set").addEventListener("click", async () => {
     return status("grace-status", fmt(T.error, { status: res.status, error: data?.error ?? "", message: data?.message ?? "" }), "error");
   }
   status("grace-status", fmt(T.grace_now, { s: data.grace }));
+}
+$("grace-set").addEventListener("click", setGrace);
+
+// --- Guided steps (auth/labs/refresh/guide.py): "Show me" runs the page's own handlers ----------
+// Steps 1–4 show strict rotation: a grace left on by step 5 would let the reuse through, so
+// "Show me" switches it off first (as admin, as the grace box does), and says so in its status.
+async function noGrace() {
+  const { res, data } = await api("/api/lab/refresh/grace");
+  if (res.ok && data.grace > 0) {
+    $("grace-seconds").value = 0;
+    await setGrace();
+  }
+}
+async function theftThenReuse() {
+  await noGrace();
+  await victimLogin();
+  await steal();
+  await refreshAs("attacker", attacker);
+  await refreshAs("victim", victim);
+}
+async function raceNaive(grace = 0) {
+  if (!grace) await noGrace();
+  const naive = document.querySelector("input[name=mode][value=naive]");
+  if (!naive.checked) { naive.checked = true; buildFrames(); }
+  await ready.promise; // the frames must listen before they are told anything
+  await raceLogin();
+  await race();
+}
+action("refresh", "stolen", async () => {
+  await noGrace();
+  await victimLogin();
+  await steal();
+  await refreshAs("attacker", attacker);
 });
+action("refresh", "reuse", theftThenReuse);
+action("refresh", "dead", async () => {
+  await theftThenReuse();
+  await bothMe();
+});
+action("refresh", "race", () => raceNaive());
+action("refresh", "grace", async () => {
+  $("grace-seconds").value = 10;
+  await setGrace();
+  await raceNaive(10);
+});
+// The lab's reset put the grace back on the server: show it.
+document.addEventListener("guide:reset", (event) => { if (event.detail.lab === "refresh") showGrace(); });
 
 $("coord-missing").hidden = coordinated();
 buildFrames();

@@ -9,6 +9,14 @@ const n = params.get("tab") || "?";
 const mode = params.get("mode") === "coordinated" ? "coordinated" : "naive";
 let tokens = {};
 
+// Who is doing the lab's guided steps: the ticket static/js/guide.js keeps (localStorage
+// "lab.guide", shared with the lab page: same origin). A bearer call carries no cookie, so it
+// goes as a header, with the lab page's guide named, as wire.js does for the page's own calls.
+const guided = () => {
+  const ticket = localStorage.getItem("lab.guide");
+  return ticket ? { "X-Lab-Guide": ticket, "X-Lab-Guide-Labs": "refresh" } : {};
+};
+
 $("tab-name").textContent = fmt(T.tab, { n });
 $("tab-mode").textContent = T[mode];
 
@@ -24,7 +32,7 @@ const refresh = createRefresher({
   save: (pair) => { tokens = { access_token: pair.access_token, refresh_token: pair.refresh_token }; show(); },
   request: async (refresh_token) => {
     const res = await fetch("/api/jwt/refresh", {
-      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json", ...guided() },
       body: JSON.stringify({ refresh_token }),
     });
     return { res, data: await res.json().catch(() => null) };

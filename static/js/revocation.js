@@ -1,6 +1,9 @@
 // The revocation lab. Two devices in one page: the administrator (a JWT kept in a variable of
 // this module) and the user (your browser's session cookie, plus the user's tokens in another
-// variable). Every verdict below comes from the server's answer to a real request.
+// variable). Every verdict below comes from the server's answer to a real request: each step's
+// green or red from the server's record of it (static/js/guide.js, declared once in
+// auth/labs/revocation/guide.py); the panels inside the steps explain what it answered.
+import { action } from "./guide.js";
 import { decodeJwt } from "./jwtdecode.js";
 import { $, T, clock, fmt, status } from "./lab.js";
 import { recordNavigation, wireFetch } from "./wire.js";
@@ -12,32 +15,25 @@ let windowTimer = null;
 const bearer = (token) => ({ Authorization: `Bearer ${token}` });
 const errorText = (res, data) => fmt(T.error, { status: res.status, error: data?.error ?? "", message: data?.message ?? "" });
 
-function markStep(stepId, ok) {
-  $(stepId).dataset.state = ok === null ? "" : ok ? "ok" : "bad";
-}
-
-function enable(name, on = true) {
-  for (const b of document.querySelectorAll(`[data-run="${name}"]`)) b.disabled = !on;
-}
-
 // --- The administrator's device -------------------------------------------------------------
 
 async function adminCall(path, json) {
   return wireFetch(path, { method: json === undefined ? "GET" : "POST", json, headers: bearer(adminToken), credentials: "omit" });
 }
 
-$("admin-login").addEventListener("click", async () => {
+async function adminLogin() {
   const { res, data } = await wireFetch("/api/jwt/login", {
     method: "POST", json: { username: "admin", password: "admin123" }, credentials: "omit",
   });
-  if (!res.ok) return status("admin-status", errorText(res, data), "error");
+  if (!res.ok) { status("admin-status", errorText(res, data), "error"); return false; }
   adminToken = data.access_token;
   status("admin-status", T.admin_ok);
   $("strategy-box").disabled = false;
   $("fix-box").disabled = false;
-  enable("login"); enable("promote");
   await showState();
-});
+  return true;
+}
+$("admin-login").addEventListener("click", adminLogin);
 
 async function showState() {
   if (!adminToken) return;
@@ -61,12 +57,19 @@ $("fix-switch").addEventListener("click", async () => {
   status("fix-status", res.ok ? fmt(T.fix_switched, { s: data.fix }) : errorText(res, data), res.ok ? "info" : "error");
 });
 
-$("lab-reset").addEventListener("click", async () => {
-  const { res, data } = await adminCall("/api/admin/lab-reset", {});
-  status("strategy-status", res.ok ? fmt(T.reset_done, { s: data.strategy }) : errorText(res, data), res.ok ? "info" : "error");
-  for (const step of document.querySelectorAll(".step")) step.dataset.state = "";
-  for (const el of document.querySelectorAll(".verdict, .answer, .why, .countdown, .claim")) el.textContent = "";
-  enable("revoke", false); enable("next", false); enable("demote", false); enable("stale", false);
+// "Reset this lab" (the guide's button, POST /api/guide/<lab>/reset): the server cleared this
+// learner's steps (and, from this machine or for an admin, the lab's switches); clear the
+// panels that explained them, and read the switches again.
+const PANELS = {
+  revocation: ["login-verdict", "revoke-verdict", "next-session", "next-jwt", "next-window", "next-cost", "next-why"],
+  "stale-claims": ["promote-verdict", "demote-verdict", "stale-session", "stale-jwt", "stale-claim", "stale-window", "stale-why"],
+};
+document.addEventListener("guide:reset", async (event) => {
+  for (const id of PANELS[event.detail.lab] ?? []) {
+    $(id).textContent = "";
+    delete $(id).dataset.state;
+  }
+  if (event.detail.lab === "revocation") { clearInterval(windowTimer); $("keys-rows").replaceChildren(); }
   await showState();
 });
 
@@ -106,21 +109,17 @@ async function showKeys() {
 const RUN = {
   async login() {
     const { ok, s, j } = await logInBoth("alice", "alice123");
-    markStep("step-login", ok);
     $("login-verdict").textContent = ok
       ? fmt(T.logged_in_both, { cookie: s.entry.setCookie || "lab_session", n: device.access.length })
       : fmt(T.login_failed, { status: `${s.res.status} / ${j.res.status}` });
-    if (ok) enable("revoke");
     await showKeys();
   },
 
   async revoke() {
     const { res, data } = await adminCall("/api/admin/users/alice/logout-everywhere", {});
-    markStep("step-revoke", res.ok);
     $("revoke-verdict").textContent = res.ok
       ? fmt(T.revoked, { sessions: data.sessions_deleted, families: data.families_revoked, s: data.strategy })
       : errorText(res, data);
-    if (res.ok) enable("next");
     await showKeys();
   },
 
@@ -133,9 +132,6 @@ const RUN = {
     const jwtEl = $("next-jwt");
     jwtEl.dataset.state = j.res.ok ? "accepted" : "refused";
     jwtEl.textContent = j.res.ok ? T.jwt_accepted : fmt(T.jwt_refused, { reason: j.data?.message ?? j.res.status });
-    // The step is right when the session is refused and the JWT does what the strategy says.
-    const expectJwt = strategy === "none" ? j.res.ok : j.res.status === 401;
-    markStep("step-next", s.res.status === 401 && expectJwt);
     $("next-why").textContent = j.res.ok ? T.why_none : fmt(T.why_other, { s: strategy });
     // What that check cost, from the server's own trace of this very request.
     const redis = j.entry.steps.filter((s) => s.name.startsWith("redis-"));
@@ -147,22 +143,18 @@ const RUN = {
 
   async promote() {
     const p = await adminCall("/api/admin/users/bob/role", { role: "admin" });
-    if (!p.res.ok) { markStep("step-promote", false); $("promote-verdict").textContent = errorText(p.res, p.data); return; }
+    if (!p.res.ok) { $("promote-verdict").textContent = errorText(p.res, p.data); return; }
     const { ok } = await logInBoth("bob", "bob123");
     const role = ok ? decodeJwt(device.access).payload.role : "?";
-    markStep("step-promote", ok && role === "admin");
     $("promote-verdict").textContent = fmt(T.promoted, { role });
-    if (ok) enable("demote");
   },
 
   async demote() {
     const { res, data } = await adminCall("/api/admin/users/bob/role", { role: "user" });
-    markStep("step-demote", res.ok);
     if (!res.ok) { $("demote-verdict").textContent = errorText(res, data); return; }
     $("demote-verdict").textContent = data.tokens_revoked
       ? fmt(T.demoted_revoked, { families: data.families_revoked })
       : fmt(T.demoted, { n: data.sessions_updated });
-    enable("stale");
   },
 
   async stale() {
@@ -184,11 +176,6 @@ const RUN = {
     $("stale-window").textContent = j.res.ok
       ? fmt(T.stale_window, { iat: new Date(claims.iat * 1000).toLocaleTimeString(), t: clock(claims.exp - Date.now() / 1000) })
       : "";
-    const sessionRight = s.res.ok && s.data.user.role === "user";
-    // Verdict: the session shows the new role; the JWT column shows the stale role believed
-    // (trust-token) or refused (the fixes), exactly as the switch says.
-    const fix = document.querySelector("input[name=fix]:checked")?.value;
-    markStep("step-stale", sessionRight && (fix === "trust-token" ? j.res.ok : !j.res.ok));
     $("stale-why").textContent = j.res.ok ? T.why_stale : T.why_stale_fixed;
   },
 };
@@ -206,11 +193,12 @@ function showWindow(accepted) {
   windowTimer = setInterval(tick, 1000);
 }
 
-for (const button of document.querySelectorAll("[data-run]")) {
-  button.addEventListener("click", async () => {
-    if (!adminToken) return status("admin-status", T.admin_first, "error");
-    button.disabled = true;
-    try { await RUN[button.dataset.run](); } finally { button.disabled = false; }
+// The guided steps' "Show me": the administrator's device logs in first if it has not yet.
+const LAB = { login: "revocation", revoke: "revocation", next: "revocation", promote: "stale-claims", demote: "stale-claims", stale: "stale-claims" };
+for (const [step, lab] of Object.entries(LAB)) {
+  action(lab, step, async () => {
+    if (!adminToken && !(await adminLogin())) throw new Error(T.admin_first);
+    await RUN[step]();
   });
 }
 

@@ -2,6 +2,7 @@
 // fetch() under CORS (each node allows the cluster's own origins only). The session cookie is
 // sent to every node of this host all the same: cookies ignore ports. Every verdict below comes
 // from the nodes' answers and their X-Lab-Node header.
+import { action, ticket } from "./guide.js";
 import { $, T, fmt, status } from "./lab.js";
 import { recordNavigation, wireFetch } from "./wire.js";
 
@@ -9,19 +10,29 @@ const DATA = JSON.parse($("scale-data").textContent);
 const NODES = DATA.nodes;
 const byName = Object.fromEntries(NODES.map((n) => [n.name, n]));
 let token = null;
+let stickyNode = null; // the node the balancer's sticky cookie names, once asked
 
 const bearer = () => ({ Authorization: `Bearer ${token}` });
 const errorText = (res, data) => fmt(T.error, { status: res.status, error: data?.error ?? "", message: data?.message ?? "" });
 
-function markStep(id, ok) { $(id).dataset.state = ok === null ? "" : ok ? "ok" : "bad"; }
 function enable(name, on = true) {
   for (const b of document.querySelectorAll(`[data-run="${name}"]`)) b.disabled = !on;
 }
 
-// A fetch that reports a refused connection (a stopped node) instead of throwing.
-async function call(url, options) {
+// Who is doing the guided steps (static/js/guide.js's ticket): wire.js sends it to this page's
+// own origin only, so the calls to the other nodes (other origins) carry it here; each node's
+// CORS allows these two headers for the cluster's own origins.
+function guided(url, options = {}) {
+  const other = new URL(url, location.href).origin !== location.origin;
+  if (!other || !ticket()) return options;
+  return { ...options, headers: { ...(options.headers || {}), "X-Lab-Guide": ticket(), "X-Lab-Guide-Labs": "scale" } };
+}
+
+// A fetch that reports a refused connection (a stopped node) instead of throwing. quiet: without
+// the guide's ticket (the reset's own calls must not count as steps done).
+async function call(url, options, quiet = false) {
   try {
-    return await wireFetch(url, options);
+    return await wireFetch(url, quiet ? options : guided(url, options));
   } catch (err) {
     return { res: null, data: null, error: err };
   }
@@ -60,13 +71,14 @@ async function readNodes() {
   }
 }
 
-document.querySelectorAll("[data-stop]").forEach((b) => b.addEventListener("click", async () => {
-  const n = byName[b.dataset.stop];
+async function stopNode(name) {
+  const n = byName[name];
   const r = await call(`${n.url}/api/lab/scale/stop`, { method: "POST", json: {}, credentials: "omit" });
   if (r.res?.ok) status("nodes-status", fmt(T.stopping, { node: n.name, pid: r.data.pid }));
   else status("nodes-status", r.res ? errorText(r.res, r.data) : T.no_answer, "error");
   setTimeout(readNodes, 1200);
-}));
+}
+document.querySelectorAll("[data-stop]").forEach((b) => b.addEventListener("click", () => stopNode(b.dataset.stop)));
 
 // Any live node can ask the supervisor (through Redis) to start a stopped one.
 async function askAnyNode(path, json) {
@@ -94,7 +106,6 @@ $("store-switch")?.addEventListener("click", async () => {
   status("store-status", fmt(T.restarting, { store: chosen.value }));
   token = null;
   enable("ask", false);
-  markStep("step-login", null); markStep("step-ask", null);
   for (const wait of [4000, 8000, 14000, 20000]) setTimeout(readNodes, wait);
 });
 
@@ -114,7 +125,7 @@ async function login() {
   const j = await call("/api/jwt/login", { method: "POST", json: { username: "alice", password: "alice123" }, credentials: "omit" });
   if (j.res?.ok) token = j.data.access_token;
   const ok = Boolean(s.res?.ok && j.res?.ok);
-  markStep("step-login", ok);
+  $("login-verdict").dataset.ok = String(ok);
   $("login-verdict").textContent = ok
     ? fmt(T.logged_in, { snode: s.res.headers.get("X-Lab-Node") ?? "?", jnode: j.res.headers.get("X-Lab-Node") ?? "?" })
     : fmt(T.login_failed, { status: `${s.res ? `${s.res.status} ${s.data?.message ?? ""}` : T.no_answer} / ${j.res ? `${j.res.status} ${j.data?.message ?? ""}` : T.no_answer}` });
@@ -139,7 +150,7 @@ async function ask() {
     for (let i = 1; i <= 3; i += 1) targets.push({ label: `HAProxy sticky #${i}`, url: DATA.balancer, suffix: "?lb=sticky" });
   }
   let sOk = 0; let jOk = 0; let direct = 0; let local = false;
-  let stickyNode = null;
+  stickyNode = null;
   for (const t of targets) {
     const s = await call(`${t.url}/api/session/me${t.suffix}`, { credentials: "include" });
     const j = await call(`${t.url}/api/jwt/me${t.suffix}`, { headers: bearer(), credentials: t.suffix ? "include" : "omit" });
@@ -158,7 +169,7 @@ async function ask() {
   local = stores.some((text) => text === T.store_local);
   $("ask-verdict").textContent = fmt(T.ask_verdict, { s: sOk, j: jOk, n: direct });
   $("ask-why").textContent = `${local ? T.why_local : T.why_shared} ${T.why_jwt}`;
-  markStep("step-ask", local ? sOk >= 1 && jOk >= 1 : sOk === direct && jOk >= 1);
+  $("ask-verdict").dataset.ok = String(local ? sOk >= 1 && jOk >= 1 : sOk === direct && jOk >= 1);
   $("sticky-node").textContent = stickyNode ? fmt(T.sticky_node, { node: stickyNode }) : "";
 }
 
@@ -317,18 +328,18 @@ async function pushState() {
   }
 }
 
-document.querySelectorAll("[data-push]").forEach((b) => b.addEventListener("click", async () => {
-  const n = byName[b.closest("tr").dataset.pushNode];
-  const kind = b.dataset.push;
+async function pushSwitch(name, kind) {
+  const n = byName[name];
   if (kind === "resync") await call(`${n.url}/api/lab/scale/push`, { method: "POST", json: { connected: false }, credentials: "omit" });
   const json = kind === "break" ? { connected: false } : { connected: true, resync: kind === "resync" };
   const r = await call(`${n.url}/api/lab/scale/push`, { method: "POST", json, credentials: "omit" });
   if (!r.res?.ok) status("push-status", r.res ? errorText(r.res, r.data) : T.no_answer, "error");
   await pushState();
   if (pushToken) await pushCheck();
-}));
+}
+document.querySelectorAll("[data-push]").forEach((b) => b.addEventListener("click", () => pushSwitch(b.closest("tr").dataset.pushNode, b.dataset.push)));
 
-$("push-revoke")?.addEventListener("click", async () => {
+async function pushRevoke() {
   const j = await call("/api/jwt/login", { method: "POST", json: { username: "alice", password: "alice123" }, credentials: "omit" });
   if (!j.res?.ok) return status("push-status", j.res ? errorText(j.res, j.data) : T.no_answer, "error");
   const out = await call("/api/jwt/logout", { method: "POST", json: {}, headers: { Authorization: `Bearer ${j.data.access_token}` }, credentials: "omit" });
@@ -337,7 +348,8 @@ $("push-revoke")?.addEventListener("click", async () => {
   status("push-status", T.push_revoked);
   await pushState();
   await pushCheck();
-});
+}
+$("push-revoke")?.addEventListener("click", pushRevoke);
 
 async function pushCheck() {
   if (!pushToken) return;
@@ -356,3 +368,45 @@ async function pushCheck() {
 
 $("push-check")?.addEventListener("click", pushCheck);
 if (NODES.length) pushState();
+
+// --- Guided steps (auth/labs/scale/guide.py): "Show me" runs the page's own handlers ----------
+// The node a step acts on: never the one serving this page (it must keep answering the page),
+// and one that is up (as the table last read it).
+const up = (n) => document.querySelector(`tr[data-node="${n.name}"]`)?.dataset.up !== "no";
+const other = () => (NODES.filter((n) => n.name !== DATA.self && up(n)).at(-1) ?? NODES.at(-1))?.name;
+let brokenNode = null;
+action("scale", "nodes", readNodes);
+action("scale", "ask", async () => {
+  await login();
+  if (token) await ask();
+});
+action("scale", "stop", async () => {
+  if (!stickyNode) { await login(); if (token) await ask(); }
+  await stopNode(stickyNode && stickyNode !== DATA.self ? stickyNode : other());
+});
+action("scale", "push-broken", async () => {
+  brokenNode = other();
+  await pushSwitch(brokenNode, "break");
+  await pushRevoke();
+});
+action("scale", "push-fixed", async () => {
+  if (!brokenNode || !pushToken) { brokenNode = other(); await pushSwitch(brokenNode, "break"); await pushRevoke(); }
+  await pushSwitch(brokenNode, "resync");
+});
+
+// The lab's reset (on the node that served it): every stopped node starts again, this node's
+// switches are back to their defaults. The other nodes' in-memory switches are reached from here.
+document.addEventListener("guide:reset", async (event) => {
+  if (event.detail.lab !== "scale" || !event.detail.shared_reset) return;
+  for (const n of NODES) {
+    if (n.name === DATA.self) continue;
+    const post = (path, json) => call(`${n.url}${path}`, { method: "POST", json, credentials: "omit" }, true);
+    await post("/api/lab/scale/fail-mode", { mode: "closed" });
+    await post("/api/lab/scale/push", { connected: false });
+    await post("/api/lab/scale/push", { connected: true, resync: true });
+  }
+  brokenNode = null;
+  pushToken = null;
+  for (const wait of [500, 4000, 10000]) setTimeout(readNodes, wait);
+  await pushState();
+});

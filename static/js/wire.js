@@ -46,10 +46,21 @@ function bodyOf(json, form) {
   return null;
 }
 
+// Who is doing the lab's guided steps (static/js/guide.js keeps the server-signed ticket): a
+// bearer call carries no cookie, so the ticket travels in a header of its own, with the guides
+// this page shows (only a request made from a lab's page may turn that lab's step red).
+// Same origin only: another origin (a cluster's other node) would need a CORS preflight for it.
+function guideHeaders(path) {
+  const ticket = localStorage.getItem("lab.guide");
+  if (!ticket || new URL(path, location.href).origin !== location.origin) return {};
+  const labs = [...document.querySelectorAll("section.guide[data-lab]")].map((s) => s.dataset.lab);
+  return labs.length ? { "X-Lab-Guide": ticket, "X-Lab-Guide-Labs": labs.join(" ") } : { "X-Lab-Guide": ticket };
+}
+
 export async function wireFetch(path, { method = "GET", headers = {}, json, form, credentials = "same-origin" } = {}) {
   // The page's language, said out loud: a bearer call carries no cookie (so not the language
   // toggle's either), and the server's messages should still match the page.
-  const init = { method, headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang || "ko", ...headers }, credentials };
+  const init = { method, headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang || "ko", ...guideHeaders(path), ...headers }, credentials };
   if (json !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(json); }
   if (form) init.body = new URLSearchParams(form);
   const res = await fetch(path, init);

@@ -52,9 +52,9 @@ def _step(sid, column, attacker, vector, expect, samesite="Lax", **switches):
             "settings": settings}
 
 
-# The guided steps: each a run with these switches, attacked once from the named origin; the
-# step is green when the server's record shows the expected outcome. What each step says it
-# will do is in the template; what happened comes from the record.
+# The guided steps' set-ups: each a run with these switches, attacked once from the named origin.
+# Their texts and their verdicts (the server's record shows the expected outcome) are declared
+# in guide.py; the page shows the record itself under each step.
 STEPS = [
     _step("all-off", "session", "cross", "form", "changed", samesite="None"),
     _step("lax", "session", "cross", "form", "no_cookie"),
@@ -88,7 +88,8 @@ def settings_from(body):
 @bp.get("/attacks/csrf")
 def page():
     return render_template("labs/attacks/csrf.html", samesites=SAMESITE, switches=SWITCHES,
-                           steps=STEPS, columns=COLUMNS, vectors=VECTORS,
+                           steps=STEPS, step_config={s["id"]: s for s in STEPS},
+                           columns=COLUMNS, vectors=VECTORS,
                            **common.page_context())
 
 

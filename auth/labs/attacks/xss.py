@@ -44,6 +44,10 @@ def loot_key(run):
     return f"attacker:xss:{run}"
 
 
+def served_key(run):
+    return f"{common.run_key(LAB, run)}:served"
+
+
 def _run_or_404(run):
     data = common.load_run(LAB, run)
     if data is None:
@@ -62,8 +66,12 @@ def _not_found(_exc):
 
 @bp.get("/attacks/xss")
 def page():
+    from .guide import XSS_STEPS  # the guided steps' set-ups (guide.py imports this module)
+
+    setups = {sid: {"store": store, "csp": csp, "vulnerable": vulnerable}
+              for sid, store, csp, vulnerable, _expected in XSS_STEPS}
     return render_template("labs/attacks/xss.html", stores=STORES, payloads=PAYLOADS,
-                           **common.page_context())
+                           setups=setups, **common.page_context())
 
 
 @bp.post("/api/attacks/xss/runs")
@@ -110,6 +118,13 @@ def victim():
     """The lab-only vulnerable page. `q` is written into the page unescaped while the run says
     "vulnerable" (a stored or reflected XSS, in one line); the banner says so."""
     data = _run_or_404(request.args.get("run", ""))
+    # How often the page was served for this run (its own key: the run's JSON is rewritten by
+    # the login): the guide's "nothing ran" verdict needs the page to have been served.
+    client = current_app.extensions["lab_redis"]
+    with client.pipeline(transaction=False) as pipe:
+        pipe.incr(served_key(data["run"]))
+        pipe.expire(served_key(data["run"]), common.RUN_TTL)
+        pipe.execute()
     nonce = csp_nonce()
     attacker = common.attacker_origins()
     response = make_response(render_template(

@@ -19,6 +19,7 @@ from ...core.errors import json_error, respond
 from ...core.http import no_store
 from ...tokens import revocation
 from ..cost import views as cost_views
+from ..guide import records as guide_records
 from . import asvs, progress
 
 bp = Blueprint("classroom", __name__)
@@ -108,8 +109,13 @@ def api_join():
                 continue
             return json_error(400, exc.code, str(exc))
         _redis().hset(progress.ROSTER, name, int(time.time()))
-        return jsonify({"user": user, "password": password,
-                        "message": _("Write the password down now: it is shown only once.")}), 201
+        # The student's guide ticket: every lab's steps are credited to "student:<name>" from
+        # now on (join.js keeps it where wire.js and guide.js find it: the X-Lab-Guide header,
+        # a lab_guide field on the forms; the cookie lets /api/guide/ticket find it again).
+        ticket = guide_records.sign(progress.actor(name))
+        response = jsonify({"user": user, "password": password, "ticket": ticket,
+                            "message": _("Write the password down now: it is shown only once.")})
+        return guide_records.set_cookie(response, ticket), 201
     return json_error(409, "taken", _("Could not find a free name. Try again."))
 
 
@@ -129,25 +135,39 @@ def class_page():
     if _admin() is None:
         return respond(403, "forbidden", _("The class view is for the instructor: log out, "
                                            "then log in as admin."))
-    return render_template("labs/classroom/class.html", steps=progress.STEP_IDS)
+    return render_template("labs/classroom/class.html", steps=progress.STEP_IDS,
+                           labs=_labs())
+
+
+def _guides():
+    return current_app.extensions.get("guides", {})
+
+
+def _labs():
+    """Each lab's guide as the class view's columns: slug, title and step ids with titles."""
+    return [{"lab": g.lab, "title": str(g.title),
+             "steps": [{"id": s.id, "title": str(s.title)} for s in g.steps]}
+            for g in _guides().values()]
 
 
 @bp.get("/api/class")
 def api_class():
-    """The roster and each student's completed steps, read from Redis now."""
+    """The roster and each student's steps in every lab, from the guides' records in Redis now
+    (`steps`: the first columns, kept as they were; `labs`: per lab, steps done of total)."""
     if _admin() is None:
         return json_error(403, "forbidden", _("Only an administrator may do this."))
     client = _redis()
     roster = {k.decode(): int(v) for k, v in client.hgetall(progress.ROSTER).items()}
+    guides = _guides()
+    names = sorted(roster)
+    raw = progress.read(client, names, guides)
     students = []
-    with client.pipeline(transaction=False) as pipe:
-        for name in sorted(roster):
-            pipe.hgetall(progress.progress_key(name))
-        done = pipe.execute() if roster else []
-    for name, steps in zip(sorted(roster), done):
-        students.append({"username": name, "joined": roster[name],
-                         "steps": {k.decode(): int(v) for k, v in steps.items()}})
-    return no_store(jsonify({"students": students, "steps": progress.STEP_IDS}))
+    for name in names:
+        columns, labs = progress.summary(raw[name], guides)
+        students.append({"username": name, "joined": roster[name], "steps": columns,
+                         "labs": labs})
+    return no_store(jsonify({"students": students, "steps": progress.STEP_IDS,
+                             "labs": _labs()}))
 
 
 @bp.post("/api/class/reset")
@@ -158,7 +178,10 @@ def api_class_reset():
         return json_error(403, "forbidden", _("Only an administrator may do this."))
     client = _redis()
     names = [k.decode() for k in client.hkeys(progress.ROSTER)]
-    client.delete(progress.ROSTER, *[progress.progress_key(n) for n in names])
+    client.delete(progress.ROSTER)
+    # Their steps in every lab too (the accounts and their tickets stay usable: a student who
+    # joins the next class starts from nothing).
+    guide_records.clear_actors([progress.actor(n) for n in names], list(_guides()))
     return jsonify({"forgotten": len(names)})
 
 

@@ -4,9 +4,11 @@ refresh families through the stores' per-user indexes; `views.py` has the pages 
 from flask_babel import lazy_gettext as _l
 
 from ...core.feature import Feature
+from .guide import GUIDE, STALE_GUIDE
 from .views import bp
 
 # CSRF is checked in the views themselves: only for cookie-authenticated changes (a bearer
 # token is never sent by the browser on its own, so it needs none).
 FEATURE = Feature("revocation", bp, nav=("revocation.page", _l("Revocation")),
-                  stateless=("/api/lab/revocation",), csrf_exempt=True)
+                  stateless=("/api/lab/revocation",), csrf_exempt=True,
+                  guide=(GUIDE, STALE_GUIDE))

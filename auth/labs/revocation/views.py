@@ -279,14 +279,12 @@ def admin_stale_fix():
 @admin_api
 def admin_reset():
     """Put this lab back: demo users' roles and accounts, the strategy, the stale-claims fix.
-    Other labs' state and every login are left alone."""
-    for name, _password, role in users.DEMO_USERS:
-        if users.by_name(name):
-            users.set_role(name, role)
-            users.set_disabled(name, False)
-            devices.set_role(users.by_name(name), role)
-    revocation.reset()
-    _redis().delete(STALE_FIX_KEY)
+    Other labs' state and every login are left alone. (The same as its two guides' resets,
+    POST /api/guide/revocation/reset and /api/guide/stale-claims/reset, from loopback.)"""
+    from .guide import reset_revocation, reset_stale_claims
+
+    reset_stale_claims()
+    reset_revocation()
     return jsonify({"strategy": revocation.current(), "fix": stale_fix()})
 
 

@@ -80,7 +80,8 @@ def start(redis_client, token, base):
     """Start cracking `token` (an HS* JWS) in a background thread; the job id, or None if busy."""
     head, body, sig = token.split(".")
     import json
-    alg = json.loads(_b64url(head))["alg"]
+    header = json.loads(_b64url(head))
+    alg = header["alg"]
     if alg not in _DIGEST:
         raise ValueError("alg")
     signature = _b64url(sig)
@@ -89,7 +90,7 @@ def start(redis_client, token, base):
     job = uuid.uuid4().hex
     redis_client.hset(job_key(job), mapping={"state": "running", "tried": 0, "elapsed": "0",
                                              "total": min(total(base), MAX_CANDIDATES),
-                                             "alg": alg})
+                                             "alg": alg, "kid": str(header.get("kid", ""))[:64]})
     redis_client.expire(job_key(job), JOB_TTL)
     thread = threading.Thread(target=run, daemon=True, name=f"weak-crack-{job[:8]}",
                               args=(redis_client, job, f"{head}.{body}".encode(), signature, alg,

@@ -43,6 +43,9 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	touch $@
 
 bench: $(VENV)/.bench-installed
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+	  echo "wrk not found (Debian: apt-get install wrk): using the lab's own load generator"
 	$(PY) -m bench.run
 
 loadtest: $(VENV)/.bench-installed

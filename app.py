@@ -15,7 +15,7 @@ from auth import config, labs, pages, session, tokens
 from auth.attacker import create_attacker_app
 from auth.labs import guide
 from auth.labs.classroom import asvs
-from auth.core import checkmode, errors, i18n, limits, redis_conn, server, trace, users
+from auth.core import checkmode, errors, i18n, jsonio, limits, redis_conn, server, trace, users
 from auth.core.extensions import csrf
 from auth.core.http import add_security_headers, refuse_cross_site
 from auth.session import store as session_store
@@ -27,12 +27,16 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 FEATURES = [pages.FEATURE, session.FEATURE, tokens.FEATURE, *labs.LABS, guide.FEATURE]
 
 
+class LabFlask(Flask):
+    json_provider_class = jsonio.JSONProvider  # JSON answers written by orjson
+
+
 def create_app(test_config=None):
     """Build the app; `test_config` overrides the defaults and anything read from the environment."""
     test_config = dict(test_config or {})
     instance = (test_config.pop("INSTANCE_PATH", None) or os.environ.get("INSTANCE_PATH")
                 or os.path.join(ROOT, "instance"))
-    app = Flask(__name__, instance_path=os.path.abspath(instance))
+    app = LabFlask(__name__, instance_path=os.path.abspath(instance))
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_env())

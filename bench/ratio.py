@@ -4,11 +4,12 @@ connections), for the lab and two minimal peers: a Flask-Session app and a Flask
 
     python -m bench.ratio [--seconds 5] [--rounds 3]
 
-Each process is real: one redis-server (the embedded build's binary, on a TCP port), the lab
-started as `python app.py`, each peer as its own process. Rounds alternate the order, so a slow
-moment of the machine falls on every app alike. wrk is used when it is on PATH (Debian: `apt-get
-install wrk`); otherwise the lab's own load generator (bench/httpload.py) with the same 8
-connections, and the report says which.
+Each round measures every app's baseline, then its protected endpoint, then its baseline again
+(the ratio uses the mean of the two), the apps in a rotated order. Each process is real: one
+redis-server (the embedded build's binary, on a TCP port), the lab started as `python app.py`,
+each peer as its own process. wrk is used when it is on PATH (Debian: `apt-get install wrk`);
+otherwise the lab's own load generator (bench/httpload.py) with the same 8 connections, and the
+report says which.
 """
 import argparse
 import http.cookiejar
@@ -142,8 +143,12 @@ def measure(targets, seconds, rounds, connections, warmup=2):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             base, free, guarded, headers = targets[name]
-            a = tool(base + free, {}, seconds, connections)
+            # The baseline before and after the protected endpoint: a drift of the machine
+            # within the round (another process waking up) falls on both sides alike.
+            before = tool(base + free, {}, seconds, connections)
             b = tool(base + guarded, headers, seconds, connections)
+            after = tool(base + free, {}, seconds, connections)
+            a = (before + after) / 2
             raw[name].append({"baseline_rps": round(a), "protected_rps": round(b),
                               "ratio": round(b / a, 3)})
             print(f"  round {r + 1}/{rounds} {name:28s} {a:7.0f} -> {b:7.0f} req/s "

@@ -122,8 +122,8 @@ def test_a_value_read_while_its_key_changed_is_not_kept(app, r):
 def test_ask_redis_mode_is_switched_for_every_node_at_once(make_app):
     from auth.core import checkmode
 
-    make_app()  # another node, whose view also follows the change
-    cb = make_app().test_client()
+    a, b = make_app(), make_app()
+    cb = b.test_client()
     session_login(cb)
     for _ in range(2):
         cb.get("/api/session/me")

@@ -12,7 +12,8 @@ switch reaches every node at once); the default is AUTH_CHECK_MODE. Without a li
 or Sentinel, or the link is down right now) every check asks Redis: the view fails closed.
 """
 import redis
-from flask import current_app, has_request_context, request
+from flask import current_app
+from flask.globals import _cv_request
 
 from . import tracking
 
@@ -35,28 +36,31 @@ def init_app(app, client, prefixes):
 def view():
     """The tracked view when the mode is local-view and its link is up now, else None.
     Decided once per request (the session and the token check both ask)."""
-    environ = request.environ if has_request_context() else {}
+    ctx = _cv_request.get(None)  # (one lookup instead of has_request_context() + request)
+    environ = ctx.request.environ if ctx is not None else {}
     try:
         return environ["lab.view"]
     except KeyError:
         pass
     found = current_app.extensions.get("lab_view")
     mode = environ.get("lab.check_mode")  # the cost lab's in-process probes measure both
-    if found is None or not found.up:
+    # The one drain of this request's lookups: every change Redis announced before this moment
+    # is applied now; the session or token lookups that follow read the view without a syscall.
+    if found is None or not found.sync():
         found = None
-    elif (mode or current()) != "local-view":
+    elif (mode or current(synced=True)) != "local-view":
         found = None
     environ["lab.view"] = found
     return found
 
 
-def current():
+def current(synced=False):
     """The mode in force (what the cost lab shows and switches)."""
     found = current_app.extensions.get("lab_view")
     default = current_app.config["AUTH_CHECK_MODE"]
     if found is None:
         return default
-    hit, raw = found.get(MODE_KEY)
+    hit, raw = found.get(MODE_KEY, drain=not synced)
     if not hit:
         ticket = found.begin()
         if ticket is None:  # no link: nothing can come from the view anyway

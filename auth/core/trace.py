@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from time import perf_counter
 
 from flask import has_request_context, request
+from flask.globals import _cv_request
 
 log = logging.getLogger(__name__)
 _SAFE = re.compile(r"[^A-Za-z0-9 _:./=+*,()'-]")  # a desc stays a plain quoted-string
@@ -35,8 +36,9 @@ def _ascii_mask(value):
 
 def add(name, started, desc=""):
     """Record a finished step that began at `started` (perf_counter) on the current request."""
-    if has_request_context():
-        steps = request.environ.get("lab.trace")
+    ctx = _cv_request.get(None)  # (what has_request_context() and `request` both look up)
+    if ctx is not None:
+        steps = ctx.request.environ.get("lab.trace")
         if steps is not None:
             steps.append((name, perf_counter() - started, desc))
 

@@ -22,6 +22,8 @@ The link is a plain socket speaking RESP2 (below, ~60 lines) so that a student c
 what crosses it; it is never used for commands after its setup. Not used on Redis Cluster or
 Sentinel (one tracking link per server would be needed): there every check is a round trip.
 """
+import ctypes
+import ctypes.util
 import logging
 import select
 import socket
@@ -85,6 +87,45 @@ def _parse(buf, pos=0):
     raise LinkDown(f"unexpected reply {buf[pos - 2:pos + 20]!r}")
 
 
+# --- Is anything waiting on the link? ----------------------------------------------------------
+# Python's select.poll() lets go of the GIL around the system call, even with a zero timeout; with
+# eight server threads another one then takes the GIL, and this request waits for it to come
+# back: that wait, once per request, was the largest cost of the whole check under load. The same
+# poll(2) called through ctypes.PyDLL keeps the GIL (a zero-timeout poll never blocks, so holding
+# it is safe). Where ctypes or libc's poll is missing, select.poll() does the same job, slower.
+
+class _PollFd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
+
+
+try:
+    _libc = ctypes.PyDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _poll = _libc.poll
+    _poll.argtypes = [ctypes.POINTER(_PollFd), ctypes.c_ulong, ctypes.c_int]
+    _poll.restype = ctypes.c_int
+except (OSError, AttributeError):  # not a libc we can call: the standard library's poll
+    _poll = None
+
+
+class _Poller:
+    """One thread's zero-timeout poll of one socket (each thread has its own: the kernel writes
+    the answer into the struct)."""
+
+    def __init__(self, sock):
+        if _poll is None:
+            self._poller = select.poll()
+            self._poller.register(sock, select.POLLIN)
+        else:
+            self._fd = _PollFd(sock.fileno(), select.POLLIN, 0)
+            self._ref = ctypes.byref(self._fd)
+
+    def waiting(self):
+        if _poll is None:
+            return bool(self._poller.poll(0))
+        self._fd.revents = 0
+        return _poll(self._ref, 1, 0) != 0  # 1 readable (or closed, or an error), -1 an error
+
+
 # --- The view ---------------------------------------------------------------------------------
 
 class TrackedView:
@@ -99,6 +140,7 @@ class TrackedView:
         self.max_entries = max_entries
         self._data = {}
         self._lock = threading.Lock()
+        self._local = threading.local()  # each thread's own poller of the link (see _waiting)
         self._sock = None
         self._poll = None
         self._buf = b""
@@ -280,13 +322,38 @@ class TrackedView:
         with self._lock:
             return self.seq if self._drain() else None
 
-    def get(self, key):
-        """(True, value) from the view (ABSENT for a cached "no such key"), else (False, None).
-        A value that carries its own deadline (see put) is not used past it."""
+    def _waiting(self):
+        """Is anything waiting on the link? A poll(0) of this thread's own poller, without the
+        lock: nothing is waiting nearly always, and then no thread waits for another."""
+        local, sock = self._local, self._sock
+        if sock is None:
+            return True  # (down, or going down: the slow path says which)
+        if getattr(local, "sock", None) is not sock:
+            local.poller = _Poller(sock)
+            local.sock = sock
+        return local.poller.waiting()
+
+    def sync(self):
+        """Apply every invalidation already on the link; False when the link is down. A request
+        calls it once, first (auth/core/checkmode.view): every lookup after it in the same request
+        may skip the drain, because a change that lands later was concurrent with this request."""
+        if not self.up:
+            return False
+        try:
+            if not self._waiting():
+                return self.up
+        except (OSError, ValueError):  # the socket closed meanwhile: the slow path says so
+            pass
         with self._lock:
-            if not self._drain():
-                return False, None
-            entry = self._data.get(key)
+            return self._drain()
+
+    def get(self, key, drain=True):
+        """(True, value) from the view (ABSENT for a cached "no such key"), else (False, None).
+        A value that carries its own deadline (see put) is not used past it. drain=False: only
+        right after sync() in the same request (no syscall, no lock: a dict read is atomic)."""
+        if drain and not self.sync():
+            return False, None
+        entry = self._data.get(key) if self.up else None
         if entry is None:
             self.stats["misses"] += 1
             return False, None
@@ -297,13 +364,13 @@ class TrackedView:
         self.stats["hits"] += 1
         return True, value
 
-    def get_many(self, keys):
-        """get() for several keys under one lock and one drain: a list of (hit, value)."""
+    def get_many(self, keys, drain=True):
+        """get() for several keys with at most one drain: a list of (hit, value)."""
         now = time.monotonic()
-        with self._lock:
-            if not self._drain():
-                return [(False, None)] * len(keys)
-            entries = [self._data.get(key) for key in keys]
+        if (drain and not self.sync()) or not self.up:
+            return [(False, None)] * len(keys)
+        data = self._data
+        entries = [data.get(key) for key in keys]
         found = []
         for entry in entries:
             if entry is None or (entry[1] is not None and now >= entry[1]):

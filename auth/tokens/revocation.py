@@ -153,9 +153,10 @@ def check(claims, deny_keys, strategy=None, view=None):
     copy, which Redis keeps true; `view=False` forces the round trip (the cost lab's "before").
     """
     strategy = strategy or current()
-    client, sub = _redis(), claims["sub"]
+    sub = claims["sub"]
     if strategy == "none":
         return strategy, False  # nothing to ask: no round trip at all
+    synced = view is None  # a view from checkmode.view() was drained for this request
     view = checkmode.view() if view is None else view
     if view:
         if strategy == "denylist":
@@ -164,7 +165,8 @@ def check(claims, deny_keys, strategy=None, view=None):
             keys = [active_key(claims["jti"])]
         else:
             keys = [valid_after_key(sub) if strategy == "valid-after" else key_version_key(sub)]
-        return strategy, _decide(strategy, claims, _read_through(view, client, keys, strategy))
+        return strategy, _decide(strategy, claims, _read_through(view, keys, strategy, synced))
+    client = _redis()
     if strategy == "denylist":
         return strategy, client.exists(*deny_keys) > 0
     if strategy == "introspection":
@@ -178,12 +180,13 @@ def check(claims, deny_keys, strategy=None, view=None):
     return strategy, bool(scripts["user-key"](keys=[key_version_key(sub)], args=[kv]))
 
 
-def _read_through(view, client, keys, strategy):
+def _read_through(view, keys, strategy, synced):
     """The values of `keys` from the tracked view, reading the missing ones from Redis (one MGET)
     into it. A key that does not exist is cached as such: the check is then a dict lookup."""
     started = perf_counter()
     values, missing = [], []
-    for name, (hit, value) in zip(keys, view.get_many(keys)):
+    # No drain here when checkmode.view() gave the view: it drained it for this request.
+    for name, (hit, value) in zip(keys, view.get_many(keys, drain=not synced)):
         values.append(value if hit else None)
         if not hit:
             missing.append(name)
@@ -191,7 +194,7 @@ def _read_through(view, client, keys, strategy):
         trace.add("local-view", started, f"revocation keys ({strategy})")
     else:
         ticket = view.begin()
-        found = client.mget(missing)
+        found = _redis().mget(missing)
         for name, value in zip(missing, found):
             view.put(ticket, name, tracking.ABSENT if value is None else value)
             values[keys.index(name)] = value

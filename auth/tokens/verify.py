@@ -102,13 +102,16 @@ def _reuse(token, started):
     """The claims of an access token this process verified before, if it may still use them:
     the same bytes (keyed on their SHA-256), before `exp`, and signed by a key the ring still
     holds. API gateways cache verification the same way. None: verify it in full."""
-    cache = current_app.extensions.setdefault("lab_verified_tokens", {})
+    extensions = current_app.extensions
+    cache = extensions.get("lab_verified_tokens")
+    if cache is None:
+        cache = extensions.setdefault("lab_verified_tokens", {})
     digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
     entry = cache.get(digest)
     if entry is None:
         return digest, None
     claims, key, said = entry
-    if time.time() >= claims["exp"] or ring().find(claims["_kid"]) is not key:
+    if time.time() >= claims["exp"] or extensions["lab_keyring"].find(claims["_kid"]) is not key:
         cache.pop(digest, None)
         return digest, None
     trace.add("jwt-reuse", started, said)

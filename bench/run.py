@@ -116,7 +116,7 @@ def main(argv=None):
     parser.add_argument("--sizes", default="1000,100000", help="Redis memory test sizes")
     parser.add_argument("--ratio-seconds", type=int, default=5,
                         help="per endpoint per round, lab beside its peers (bench/ratio.py)")
-    parser.add_argument("--ratio-rounds", type=int, default=3)
+    parser.add_argument("--ratio-rounds", type=int, default=5)
     args = parser.parse_args(argv)
     lab = apps_in_process.Lab()
     try:
@@ -136,6 +136,7 @@ def main(argv=None):
     settings = {k: v for k, v in vars(args).items() if k != "out"}  # no local paths in results
     results = report.assemble(info, settings, http, inproc, memory)
     results["ratios"] = ratios
+    results["targets"]["local_view_vs_baseline"] = report.local_view_targets(ratios)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)

@@ -128,6 +128,7 @@ class LabSessionInterface(RedisSessionInterface):
         session = self.session_class(sid=sid)
         session.new = True
         session.store_bytes = 0
+        session.ttl = None
         session.store_error = flags.get("store_error", False)
         session.skip = flags.get("skip", False)
         session.owner = None
@@ -143,8 +144,10 @@ class LabSessionInterface(RedisSessionInterface):
         store_id = self._get_store_id(sid)
         try:
             view = checkmode.view()
-            raw = self._read(view, store_id) if view is not None else \
-                self.client.getex(store_id, ex=self.idle)
+            if view is not None:
+                raw, ttl = self._read(view, store_id)
+            else:
+                raw, ttl = self.client.getex(store_id, ex=self.idle), self.idle
         except redis.RedisError as exc:
             # Raised here it would escape Flask's error handlers; the views answer 503 instead.
             log.warning("session store unavailable: %s", exc)
@@ -157,13 +160,14 @@ class LabSessionInterface(RedisSessionInterface):
             self._dropped(store_id)
             return self._fresh()
         session = self.session_class(data, sid=sid)
-        session.new, session.store_bytes = False, len(raw)
+        session.new, session.store_bytes, session.ttl = False, len(raw), ttl
         session.store_error = session.skip = False
         session.owner = _owner(data)  # whose index this id is in, should the session be cleared
         return session
 
     def _read(self, view, store_id):
-        """The session's bytes from the local view, or from Redis into it; None if there is none.
+        """(bytes, TTL left) of the session from the local view, or from Redis into it; (None, _)
+        if there is none.
 
         A view entry is (bytes, when the idle expiry was last set) and is never used past the
         moment Redis would expire the key. The expiry is slid lazily: once SESSION_SLIDE_FRACTION
@@ -178,12 +182,12 @@ class LabSessionInterface(RedisSessionInterface):
             # (The page's template says "from this process's copy, no round trip".)
             trace.add("local-view", started, trace.mask_key(store_id))
             if now - touched < self.idle * self.slide:
-                return raw
+                return raw, int(self.idle - (now - touched))
             if not self.client.expire(store_id, self.idle):  # gone meanwhile: not logged in
                 view.forget(store_id)
-                return None
+                return None, None
             view.forget(store_id)  # (Redis will say so too: EXPIRE changed the key)
-            return raw
+            return raw, self.idle
         ticket = view.begin()
         with self.client.pipeline(transaction=False) as pipe, trace.step(
                 "redis-pipeline", f"GET + PTTL {trace.mask_key(store_id)} (into the local view)"):
@@ -191,16 +195,16 @@ class LabSessionInterface(RedisSessionInterface):
             pipe.pttl(store_id)
             raw, pttl = pipe.execute()
         if raw is None or pttl is None or pttl < 0:
-            return raw
+            return raw, (pttl // 1000 if raw is not None and pttl and pttl > 0 else None)
         remaining = pttl / 1000
         if self.idle - remaining >= self.idle * self.slide:
             if not self.client.expire(store_id, self.idle):
-                return None
+                return None, None
             remaining = self.idle
             ticket = view.begin()  # our own EXPIRE is a change: read state from here on
         touched = now - (self.idle - remaining)
         view.put(ticket, store_id, (raw, touched), deadline=now + remaining)
-        return raw
+        return raw, int(remaining)
 
     def _dropped(self, *store_ids):
         """This process changed or deleted these keys: its view must not answer from them."""

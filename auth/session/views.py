@@ -19,9 +19,10 @@ bp = Blueprint("session_flow", __name__)
 @bp.before_request
 def load_user():
     """g.user comes from the session in Redis (one GETEX, done when the session was opened)."""
-    if getattr(session, "store_error", False):
+    opened = session._get_current_object()  # (one proxy lookup, not three)
+    if getattr(opened, "store_error", False):
         raise redis.ConnectionError("session store unavailable")
-    g.user = session.get("user")
+    g.user = opened.get("user")
 
 
 # Pages showing a user's session must never be cached by the browser or a proxy.
@@ -96,32 +97,36 @@ def home():
                            wire_records=[record] if isinstance(record, dict) else [])
 
 
-def cookie_facts():
+def cookie_facts(app=None, opened=None):
     """The session cookie as this request carried it, and the flags the server set it with."""
-    iface = current_app.session_interface
-    flags = iface.cookie_flags(current_app)  # fixed at start: read once, not per request
-    sid = request.cookies.get(flags["name"], "")
+    app = app or current_app._get_current_object()
+    opened = opened if opened is not None else session._get_current_object()
+    req = request._get_current_object()
+    iface = app.session_interface
+    flags = iface.cookie_flags(app)  # fixed at start: read once, not per request
+    sid = req.cookies.get(flags["name"], "")
     return {
         **flags, "length": len(sid), "masked": trace.mask(sid),
-        "secure": iface.get_cookie_secure(current_app),
-        "expires_at": session.get("_created", 0) + iface.absolute,
-        "header_bytes": trace.header_line_bytes("Cookie", request.headers.get("Cookie", "")),
+        "secure": bool(app.config["SESSION_COOKIE_SECURE"] or req.is_secure),
+        "expires_at": opened.get("_created", 0) + iface.absolute,
+        "header_bytes": trace.header_line_bytes("Cookie", req.headers.get("Cookie", "")),
     }
 
 
 @bp.get("/api/session/me")
 def me():
     """JSON: who the session says you are, with the stored session's TTL and size."""
-    if g.user is None:
+    user = g.user
+    if user is None:
         return json_error(401, "not_logged_in", _("No session: log in through /session/login."))
-    # No second read: the GETEX that loaded this session just set its TTL to the idle timeout,
-    # and its reply was the stored value itself, so both figures come from that one round trip.
-    cookie = cookie_facts()
+    # No second read: the read that loaded this session also gave its size and its TTL (GETEX
+    # sets it to the idle timeout; the local view knows when the expiry was last slid).
+    app, opened = current_app._get_current_object(), session._get_current_object()
+    cookie = cookie_facts(app, opened)
     del cookie["masked"]
-    return jsonify({"user": g.user,
-                    "session": {"ttl": current_app.session_interface.idle,
-                                "bytes": session.store_bytes,
-                                "key": session_store.masked_key(session.sid)},
+    return jsonify({"user": user,
+                    "session": {"ttl": opened.ttl, "bytes": opened.store_bytes,
+                                "key": session_store.masked_key(opened.sid)},
                     "cookie": cookie})
 
 

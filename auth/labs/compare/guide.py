@@ -1,12 +1,11 @@
 """The compare page's guided steps: one user in both flows, then a logout and a replay in each,
 credited from the server's record of each request (the flows' own endpoints)."""
-import jwt
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
 from ...tokens import store as token_store
 
-from ..guide import Guide, Step, done_when as _done
+from ..guide import Guide, Step, done_when as _done, token_claims
 
 
 def _has_cookie(*_args):
@@ -25,12 +24,9 @@ def _live_bearer(*_args):
 
 def _logged_out_bearer(*_args):
     """The bearer token of this request was logged out: its jti is on the denylist (logout
-    writes it under every revocation strategy). Read without a key: only to find its key."""
-    try:
-        claims = jwt.decode(_bearer(), options={"verify_signature": False})
-        jti, fam = claims.get("jti"), claims.get("fam")
-    except Exception:
-        return False
+    writes it under every revocation strategy)."""
+    claims = token_claims(_bearer())
+    jti, fam = claims.get("jti"), claims.get("fam")
     return bool(jti and fam) and current_app.extensions["lab_redis"].exists(
         token_store.deny_key(jti, fam)) == 1
 

@@ -18,7 +18,7 @@ from ...core.feature import Done, Feature, Guide, Step, done_when
 from . import records
 from .views import bp, reset as reset_view
 
-__all__ = ["Done", "Guide", "Step", "FEATURE", "collect", "done_when", "guides"]
+__all__ = ["Done", "Guide", "Step", "FEATURE", "collect", "done_when", "guides", "token_claims"]
 
 
 def collect(features):
@@ -51,3 +51,21 @@ def setup(app):
 
 FEATURE = Feature("guide", bp, stateless=("/api/guide/ticket",),
                   csrf_exempt_views=(reset_view,), setup=setup)
+
+
+def token_claims(token):
+    """The claims of one of this app's own tokens, its signature checked with the app's key ring
+    (expiry aside: a step may look at a token that has expired or been revoked since); {} for
+    anything else. A step's check never trusts a token it has not verified."""
+    import jwt
+
+    from ...tokens.keys import ring
+
+    try:
+        key = ring().find(jwt.get_unverified_header(token).get("kid"))
+        if key is None:
+            return {}
+        return jwt.decode(token, key.verify, algorithms=[key.alg],
+                          options={"verify_aud": False, "verify_exp": False})
+    except Exception:  # not a token of ours: nothing to credit
+        return {}

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,14 +68,20 @@ def start(argv, env, port, log):
 
 
 def _opener():
-    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(
-        http.cookiejar.CookieJar()))
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.jar = jar
+    return opener
 
 
 def _post_json(opener, url, body):
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     return json.loads(opener.open(request, timeout=10).read())
+
+
+def _cookie_header(opener):
+    return "; ".join(f"{c.name}={c.value}" for c in opener.jar)
 
 
 def lab_credentials(base):
@@ -85,22 +92,15 @@ def lab_credentials(base):
     data = urllib.parse.urlencode({"username": "alice", "password": "alice123",
                                    "csrf_token": token}).encode()
     opener.open(urllib.request.Request(base + "/session/login", data=data), timeout=10)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in opener.handlers[-1].cookiejar
-                       if c.name == "lab_session") if hasattr(opener.handlers[-1], "cookiejar") \
-        else None
-    if not cookie:
-        jar = next(h.cookiejar for h in opener.handlers if hasattr(h, "cookiejar"))
-        cookie = "; ".join(f"{c.name}={c.value}" for c in jar if "session" in c.name)
     tokens = _post_json(_opener(), base + "/api/jwt/login",
                         {"username": "alice", "password": "alice123"})
-    return cookie, tokens["access_token"]
+    return _cookie_header(opener), tokens["access_token"]
 
 
 def peer_session_cookie(base):
     opener = _opener()
     _post_json(opener, base + "/login", {})
-    jar = next(h.cookiejar for h in opener.handlers if hasattr(h, "cookiejar"))
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
+    return _cookie_header(opener)
 
 
 def peer_token(base):

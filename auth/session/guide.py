@@ -21,9 +21,9 @@ GUIDE = Guide(
              will=_l("What will happen: the page calls GET /api/session/me. The browser adds the "
                      "cookie by itself; the server looks the id up in Redis and answers who you "
                      "are, with the key's TTL and size."),
-             why=_l("Why: the server looks the id up on every request (GETEX in Redis, which "
-                    "also slides the idle timeout). That lookup is what lets it end a session at "
-                    "once."),
+             why=_l("Why: the server looks the id up on every request: in Redis, or in this "
+                    "process's copy of the key, which Redis keeps true (the trace says which). "
+                    "That lookup is what lets it end a session at once."),
              hint=_l("Hint: Log in first: without a session the answer is 401. The wire panel "
                      "shows the Cookie header that was sent."),
              done=[Done("session_flow.me", "GET", (200,))]),

@@ -157,7 +157,7 @@ class LabSessionInterface(RedisSessionInterface):
         data = _decode(raw)
         if data is None or time.time() - data.get("_created", 0) > self.absolute:
             self.client.delete(store_id)
-            self._dropped(store_id)
+            forget_local(store_id)
             return self._fresh()
         session = self.session_class(data, sid=sid)
         session.new, session.store_bytes, session.ttl = False, len(raw), ttl
@@ -206,10 +206,6 @@ class LabSessionInterface(RedisSessionInterface):
         view.put(ticket, store_id, (raw, touched), deadline=now + remaining)
         return raw, int(remaining)
 
-    def _dropped(self, *store_ids):
-        """This process changed or deleted these keys: its view must not answer from them."""
-        forget_local(*store_ids)
-
     def regenerate(self, session):
         """New id for the same data (login): delete the old key, the save writes the new one."""
         if session:
@@ -222,7 +218,7 @@ class LabSessionInterface(RedisSessionInterface):
         """Delete one session and take it out of its user's index (only at login and logout,
         so two plain commands: each shows in the trace by name)."""
         self.client.delete(key(sid), record_key(sid))
-        self._dropped(key(sid))
+        forget_local(key(sid))
         if owner is not None:
             self.client.srem(index_key(owner), sid)
 
@@ -260,7 +256,7 @@ class LabSessionInterface(RedisSessionInterface):
             # New id: NX (never clobber); existing id: XX (only while it still exists).
             written = self.client.set(store_id, data, ex=self.idle,
                                       nx=session.new, xx=not session.new)
-            self._dropped(store_id)
+            forget_local(store_id)
             if written and session.new and owner is not None:
                 with self.client.pipeline(transaction=False) as pipe, trace.step(
                         "redis-pipeline", "SADD + EXPIRE session-index (the user's sessions)"):
